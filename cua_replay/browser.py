@@ -1,0 +1,123 @@
+"""Find a Chromium for Playwright and launch it headless, offline-friendly, as root.
+
+Lookup order (first hit wins):
+
+1. ``$CUA_REPLAY_CHROMIUM``: a path to a Chrome/Chromium executable. If it is
+   set but wrong, that is an error: we never silently use another browser.
+2. Playwright's own downloaded browser (``python -m playwright install
+   chromium``), if present.
+3. The system's: ``/usr/bin/chromium``, then ``chromium``, ``chromium-browser``,
+   ``google-chrome`` on ``PATH``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import ChromiumNotFound
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, Playwright
+
+ENV_VAR = "CUA_REPLAY_CHROMIUM"
+SYSTEM_CHROMIUMS = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
+
+#: Flags for a headless Chromium that runs as root and never phones home.
+#: Playwright adds its own defaults and a fresh temporary profile (user-data
+#: dir) for every ``launch()``, removed when the browser closes.
+LAUNCH_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--disable-domain-reliability",
+    "--no-first-run",
+    "--no-default-browser-check",
+)
+
+INSTALL_ADVICE = (
+    "Install one: `python -m playwright install chromium`, or your OS package "
+    "(Debian/Ubuntu: `apt-get install chromium`), or set "
+    f"{ENV_VAR}=/path/to/chrome."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ChromiumLocation:
+    """Where the browser is and which rule found it (``env``, ``playwright`` or ``system``)."""
+
+    path: Path
+    source: str
+
+
+def playwright_cache_chromium(environ: Mapping[str, str] = os.environ) -> Path | None:
+    """Newest Chromium that ``playwright install`` left in its browser cache, if any."""
+    configured = environ.get("PLAYWRIGHT_BROWSERS_PATH")
+    root = Path(configured) if configured and configured != "0" else Path.home() / ".cache" / "ms-playwright"
+    patterns = ("chromium-*/chrome-linux*/chrome", "chromium-*/chrome-mac*/Chromium.app/Contents/MacOS/Chromium",
+                "chromium-*/chrome-win*/chrome.exe", "chromium_headless_shell-*/chrome-*/headless_shell")
+    found = [p for pattern in patterns for p in root.glob(pattern) if _executable(p)]
+    return max(found, key=lambda p: _revision(p.relative_to(root).parts[0]), default=None)
+
+
+def find_chromium(
+    *,
+    environ: Mapping[str, str] = os.environ,
+    playwright_executable: Callable[[], Path | None] | None = None,
+    which: Callable[[str], str | None] = shutil.which,
+) -> ChromiumLocation:
+    """Locate a Chromium; raise :class:`ChromiumNotFound` saying how to get one."""
+    configured = environ.get(ENV_VAR)
+    if configured:
+        path = Path(configured).expanduser()
+        if not _executable(path):
+            raise ChromiumNotFound(
+                f"{ENV_VAR}={configured!r} is not an executable file. "
+                f"Point it at a Chrome/Chromium binary, or unset it to search. {INSTALL_ADVICE}"
+            )
+        return ChromiumLocation(path, "env")
+    bundled = (playwright_executable or (lambda: playwright_cache_chromium(environ)))()
+    if bundled is not None and _executable(bundled):
+        return ChromiumLocation(bundled, "playwright")
+    for name in SYSTEM_CHROMIUMS:
+        hit = name if os.path.isabs(name) and _executable(Path(name)) else which(name)
+        if hit:
+            return ChromiumLocation(Path(hit), "system")
+    raise ChromiumNotFound(
+        f"No Chromium found: {ENV_VAR} is unset, Playwright has no downloaded browser, "
+        f"and none of {', '.join(SYSTEM_CHROMIUMS)} exists. {INSTALL_ADVICE}"
+    )
+
+
+async def launch_chromium(
+    playwright: Playwright, *, headless: bool = True, environ: Mapping[str, str] = os.environ
+) -> Browser:
+    """Launch the Chromium :func:`find_chromium` picks, with :data:`LAUNCH_ARGS`."""
+
+    def bundled() -> Path | None:
+        try:
+            return Path(playwright.chromium.executable_path)
+        except Exception:  # pragma: no cover - Playwright may refuse when nothing is installed
+            return None
+
+    location = find_chromium(environ=environ, playwright_executable=bundled)
+    return await playwright.chromium.launch(
+        executable_path=str(location.path), headless=headless, args=list(LAUNCH_ARGS)
+    )
+
+
+def _executable(path: Path) -> bool:
+    return path.is_file() and os.access(path, os.X_OK)
+
+
+def _revision(folder: str) -> int:
+    digits = folder.rsplit("-", 1)[-1]
+    return int(digits) if digits.isdigit() else -1

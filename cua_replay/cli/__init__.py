@@ -1,0 +1,1 @@
+"""The ``cua-replay`` command line: thin fronts over the library."""
