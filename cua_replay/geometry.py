@@ -17,7 +17,9 @@ The seeds clamp to ``[0, width]``, one pixel off-screen; we do not.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict
 
 from .errors import InvalidViewport
 
@@ -38,10 +40,9 @@ class Position(BaseModel):
     clamped: bool
 
 
-class Viewport(BaseModel):
+@dataclass(frozen=True, slots=True, init=False)
+class Viewport:
     """The page's CSS size and the size of the screenshots the model reasons about."""
-
-    model_config = ConfigDict(frozen=True)
 
     width: int
     height: int
@@ -56,23 +57,19 @@ class Viewport(BaseModel):
         model_width: int | None = None,
         model_height: int | None = None,
     ) -> None:
-        super().__init__(
-            width=width,
-            height=height,
-            model_width=width if model_width is None else model_width,
-            model_height=height if model_height is None else model_height,
-        )
-
-    @model_validator(mode="after")
-    def _positive(self) -> Viewport:
-        for name in ("width", "height", "model_width", "model_height"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or value < 1:
+        sizes = {
+            "width": width,
+            "height": height,
+            "model_width": width if model_width is None else model_width,
+            "model_height": height if model_height is None else model_height,
+        }
+        for name, value in sizes.items():
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise InvalidViewport(
                     f"Viewport {name}={value!r} is not a positive pixel size; "
                     "pass the browser viewport in CSS pixels, e.g. Viewport(1024, 768)."
                 )
-        return self
+            object.__setattr__(self, name, value)
 
     @classmethod
     def hidpi(cls, width: int, height: int, device_scale_factor: float) -> Viewport:
