@@ -130,7 +130,9 @@ Action: TypeAlias = Annotated[
 ]
 
 
-def parse_call(call: ResponseComputerToolCall | Mapping[str, Any], viewport: Viewport) -> list[Action]:
+def parse_call(
+    call: ResponseComputerToolCall | Mapping[str, Any], viewport: Viewport
+) -> list[Action]:
     """Validate a ``computer_call`` and return its actions, ready to execute.
 
     Raises :class:`InvalidAction` for anything that cannot be executed; nothing
@@ -148,10 +150,16 @@ def parse_call(call: ResponseComputerToolCall | Mapping[str, Any], viewport: Vie
         )
     if raw.get("type", "computer_call") != "computer_call":
         raise InvalidAction(
-            f"type={raw.get('type')!r} is not 'computer_call'.", call_id=call_id, field="type",
-            value=raw.get("type"), advice="Only computer_call output items carry actions.",
+            f"type={raw.get('type')!r} is not 'computer_call'.",
+            call_id=call_id,
+            field="type",
+            value=raw.get("type"),
+            advice="Only computer_call output items carry actions.",
         )
-    return [_parse_action(item, i, call_id, viewport) for i, item in enumerate(_wire_actions(raw, call_id))]
+    return [
+        _parse_action(item, i, call_id, viewport)
+        for i, item in enumerate(_wire_actions(raw, call_id))
+    ]
 
 
 def _as_dict(call: object) -> dict[str, Any]:
@@ -162,7 +170,9 @@ def _as_dict(call: object) -> dict[str, Any]:
         return dict(call)
     raise InvalidAction(
         f"expected a computer_call object or dict, got {type(call).__name__}.",
-        call_id=None, field="call", value=call,
+        call_id=None,
+        field="call",
+        value=call,
         advice="Pass response.output[i] for an item whose type is 'computer_call'.",
     )
 
@@ -174,7 +184,8 @@ def _wire_actions(raw: dict[str, Any], call_id: str) -> list[object]:
         state = "both" if has_action else "neither"
         raise InvalidAction(
             f"has {state} of 'action' and 'actions'; exactly one is required.",
-            call_id=call_id, field="action/actions",
+            call_id=call_id,
+            field="action/actions",
             advice="Preview calls carry one 'action'; GA calls carry a list in 'actions'.",
         )
     if has_action:
@@ -183,19 +194,28 @@ def _wire_actions(raw: dict[str, Any], call_id: str) -> list[object]:
     if not isinstance(actions, list):
         raise InvalidAction(
             f"'actions' must be a list, got {type(actions).__name__}.",
-            call_id=call_id, field="actions", value=actions,
+            call_id=call_id,
+            field="actions",
+            value=actions,
         )
     if not actions:
         raise InvalidAction(
-            "'actions' is an empty batch.", call_id=call_id, field="actions", value=actions,
+            "'actions' is an empty batch.",
+            call_id=call_id,
+            field="actions",
+            value=actions,
             advice="A GA computer_call must carry at least one action.",
         )
     return actions
 
 
 def _parse_action(item: object, index: int, call_id: str, viewport: Viewport) -> Action:
-    def fail(problem: str, field: str | None = None, value: object = None, advice: str = "") -> InvalidAction:
-        return InvalidAction(problem, call_id=call_id, index=index, field=field, value=value, advice=advice)
+    def fail(
+        problem: str, field: str | None = None, value: object = None, advice: str = ""
+    ) -> InvalidAction:
+        return InvalidAction(
+            problem, call_id=call_id, index=index, field=field, value=value, advice=advice
+        )
 
     if not isinstance(item, Mapping):
         raise fail(f"an action must be an object, got {type(item).__name__}.", value=item)
@@ -203,7 +223,9 @@ def _parse_action(item: object, index: int, call_id: str, viewport: Viewport) ->
     model = _WIRE_MODELS.get(kind) if isinstance(kind, str) else None
     if model is None:
         raise fail(
-            f"unknown action type={kind!r}.", "type", kind,
+            f"unknown action type={kind!r}.",
+            "type",
+            kind,
             f"Expected one of {', '.join(sorted(_WIRE_MODELS))}.",
         )
     data = _lenient_ints(dict(item))
@@ -213,10 +235,14 @@ def _parse_action(item: object, index: int, call_id: str, viewport: Viewport) ->
         error = exc.errors(include_url=False)[0]
         field = ".".join(str(p) for p in error["loc"]) or None
         if error["type"] == "missing":
-            raise fail(f"required field is missing from {kind} action.", field, None, _advice_for(field)) from None
+            raise fail(
+                f"required field is missing from {kind} action.", field, None, _advice_for(field)
+            ) from None
         value = error.get("input")
         raise fail(
-            f"{error['msg']} (got {value!r}, {type(value).__name__}).", field, value,
+            f"{error['msg']} (got {value!r}, {type(value).__name__}).",
+            field,
+            value,
             _advice_for(field),
         ) from None
 
@@ -226,7 +252,11 @@ def _parse_action(item: object, index: int, call_id: str, viewport: Viewport) ->
 
     match kind:
         case "click":
-            return Click(at=viewport.position(action.x, action.y), button=action.button, modifiers=modifiers())
+            return Click(
+                at=viewport.position(action.x, action.y),
+                button=action.button,
+                modifiers=modifiers(),
+            )
         case "double_click":
             return DoubleClick(at=viewport.position(action.x, action.y), modifiers=modifiers())
         case "move":
@@ -234,21 +264,29 @@ def _parse_action(item: object, index: int, call_id: str, viewport: Viewport) ->
         case "scroll":
             dx, dy = viewport.scroll_delta(action.scroll_x, action.scroll_y)
             return Scroll(
-                at=viewport.position(action.x, action.y), modifiers=modifiers(),
-                scroll_x=dx, scroll_y=dy, model_scroll_x=action.scroll_x, model_scroll_y=action.scroll_y,
+                at=viewport.position(action.x, action.y),
+                modifiers=modifiers(),
+                scroll_x=dx,
+                scroll_y=dy,
+                model_scroll_x=action.scroll_x,
+                model_scroll_y=action.scroll_y,
             )
         case "drag":
             if len(action.path) < 2:
                 raise fail(
-                    f"a drag path needs at least two points, got {len(action.path)}.", "path",
-                    data.get("path"), "Send the start point and at least one more point.",
+                    f"a drag path needs at least two points, got {len(action.path)}.",
+                    "path",
+                    data.get("path"),
+                    "Send the start point and at least one more point.",
                 )
             path = tuple(viewport.position(p.x, p.y) for p in action.path)
             return Drag(path=path, modifiers=modifiers())
         case "keypress":
             if not action.keys:
                 raise fail("a keypress needs at least one key.", "keys", action.keys)
-            return Keypress(keys=tuple(_map(action.keys, "keys", fail)), model_keys=tuple(action.keys))
+            return Keypress(
+                keys=tuple(_map(action.keys, "keys", fail)), model_keys=tuple(action.keys)
+            )
         case "type":
             return Type(text=action.text)
         case "screenshot":
@@ -268,14 +306,16 @@ def _map(keys: list[str], field: str, fail: Any) -> list[str]:
 
 
 def _lenient_ints(data: dict[str, Any]) -> dict[str, Any]:
-    """Turn integral floats (``12.0``) into ints in coordinate fields; leave all else to strict validation."""
+    """Integral floats (``12.0``) become ints in coordinate fields; strict mode does the rest."""
     for name in _INT_FIELDS:
         if name in data:
             data[name] = _integral(data[name])
     path = data.get("path")
     if isinstance(path, list):
         data["path"] = [
-            {k: _integral(v) if k in ("x", "y") else v for k, v in p.items()} if isinstance(p, Mapping) else p
+            {k: _integral(v) if k in ("x", "y") else v for k, v in p.items()}
+            if isinstance(p, Mapping)
+            else p
             for p in path
         ]
     return data

@@ -61,9 +61,17 @@ class ChromiumLocation:
 def playwright_cache_chromium(environ: Mapping[str, str] = os.environ) -> Path | None:
     """Newest Chromium that ``playwright install`` left in its browser cache, if any."""
     configured = environ.get("PLAYWRIGHT_BROWSERS_PATH")
-    root = Path(configured) if configured and configured != "0" else Path.home() / ".cache" / "ms-playwright"
-    patterns = ("chromium-*/chrome-linux*/chrome", "chromium-*/chrome-mac*/Chromium.app/Contents/MacOS/Chromium",
-                "chromium-*/chrome-win*/chrome.exe", "chromium_headless_shell-*/chrome-*/headless_shell")
+    root = (
+        Path(configured)
+        if configured and configured != "0"
+        else Path.home() / ".cache" / "ms-playwright"
+    )
+    patterns = (
+        "chromium-*/chrome-linux*/chrome",
+        "chromium-*/chrome-mac*/Chromium.app/Contents/MacOS/Chromium",
+        "chromium-*/chrome-win*/chrome.exe",
+        "chromium_headless_shell-*/chrome-*/headless_shell",
+    )
     found = [p for pattern in patterns for p in root.glob(pattern) if _executable(p)]
     return max(found, key=lambda p: _revision(p.relative_to(root).parts[0]), default=None)
 

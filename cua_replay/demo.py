@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .actions import parse_call
+from .actions import Action, Click, DoubleClick, Drag, Keypress, Move, Scroll, Type, parse_call
 from .executors.playwright import PlaywrightExecutor
 from .sandbox import Sandbox, open_sandbox
 
@@ -46,25 +46,39 @@ async def _script(sandbox: Sandbox) -> list[dict[str, Any]]:
     gift, submit = await _center(sandbox, "#gift"), await _center(sandbox, "#submit")
     home = await _center(sandbox, "header a")
     return [
-        {"type": "computer_call", "call_id": "call_demo_1", "actions": [
-            {"type": "click", "button": "left", **name},
-            {"type": "type", "text": "Ada Lovelace"},
-            {"type": "keypress", "keys": ["CTRL", "A"]},
-            {"type": "type", "text": "Grace Hopper"},
-            {"type": "click", "button": "left", **password},
-            {"type": "type", "text": "hunter2"},
-            {"type": "click", "button": "left", **gift},
-            {"type": "screenshot"},
-        ]},
-        {"type": "computer_call", "call_id": "call_demo_2",
-         "action": {"type": "click", "button": "left", **submit}},
-        {"type": "computer_call", "call_id": "call_demo_3",
-         "action": {"type": "click", "button": "left", **home}},
-        {"type": "computer_call", "call_id": "call_demo_4", "actions": [
-            {"type": "click", "button": "back", "x": 0, "y": 0},
-            {"type": "click", "button": "forward", "x": 0, "y": 0},
-            {"type": "wait"},
-        ]},
+        {
+            "type": "computer_call",
+            "call_id": "call_demo_1",
+            "actions": [
+                {"type": "click", "button": "left", **name},
+                {"type": "type", "text": "Ada Lovelace"},
+                {"type": "keypress", "keys": ["CTRL", "A"]},
+                {"type": "type", "text": "Grace Hopper"},
+                {"type": "click", "button": "left", **password},
+                {"type": "type", "text": "hunter2"},
+                {"type": "click", "button": "left", **gift},
+                {"type": "screenshot"},
+            ],
+        },
+        {
+            "type": "computer_call",
+            "call_id": "call_demo_2",
+            "action": {"type": "click", "button": "left", **submit},
+        },
+        {
+            "type": "computer_call",
+            "call_id": "call_demo_3",
+            "action": {"type": "click", "button": "left", **home},
+        },
+        {
+            "type": "computer_call",
+            "call_id": "call_demo_4",
+            "actions": [
+                {"type": "click", "button": "back", "x": 0, "y": 0},
+                {"type": "click", "button": "forward", "x": 0, "y": 0},
+                {"type": "wait"},
+            ],
+        },
     ]
 
 
@@ -107,16 +121,20 @@ async def run_demo(
     return result
 
 
-def _describe(action: Any) -> str:
-    kind = action.type
-    if hasattr(action, "at"):
-        at = action.at
-        where = f"({at.x}, {at.y})" + (f" clamped from ({at.model_x}, {at.model_y})" if at.clamped else "")
-        extra = f" {action.button}" if kind == "click" else ""
-        held = f" holding {'+'.join(action.modifiers)}" if action.modifiers else ""
-        return f"{kind}{extra} at {where}{held}"
-    if kind == "keypress":
+def _describe(action: Action) -> str:
+    if isinstance(action, Drag):
+        points = " -> ".join(f"({p.x}, {p.y})" for p in action.path)
+        return f"drag {points}"
+    if isinstance(action, Keypress):
         return f"keypress {'+'.join(action.keys)} (model said {'+'.join(action.model_keys)})"
-    if kind == "type":
+    if isinstance(action, Type):
         return f"type {action.text!r}"
-    return kind
+    if isinstance(action, Click | DoubleClick | Move | Scroll):
+        at = action.at
+        where = f"({at.x}, {at.y})"
+        if at.clamped:
+            where += f" clamped from ({at.model_x}, {at.model_y})"
+        extra = f" {action.button}" if isinstance(action, Click) else ""
+        held = f" holding {'+'.join(action.modifiers)}" if action.modifiers else ""
+        return f"{action.type}{extra} at {where}{held}"
+    return action.type

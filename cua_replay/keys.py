@@ -52,8 +52,14 @@ def _playwright_names() -> dict[str, str]:
             names[key] = key
         if shifted is not None:
             names[shifted] = shifted
-    for alias, code in {"Shift": "ShiftLeft", "Control": "ControlLeft", "Alt": "AltLeft",
-                        "Meta": "MetaLeft", "\n": "Enter", "\r": "Enter"}.items():
+    for alias, code in {
+        "Shift": "ShiftLeft",
+        "Control": "ControlLeft",
+        "Alt": "AltLeft",
+        "Meta": "MetaLeft",
+        "\n": "Enter",
+        "\r": "Enter",
+    }.items():
         names[alias] = US_LAYOUT[code][0]
     names["ControlOrMeta"] = "Control"  # Playwright resolves this per OS; Control off macOS
     return names

@@ -30,14 +30,6 @@ class Sandbox:
     viewport: Viewport
 
 
-def _import_playwright():  # type: ignore[no-untyped-def]
-    try:
-        from playwright.async_api import async_playwright
-    except ImportError as exc:  # pragma: no cover - playwright is a hard dependency today
-        raise ImportError("Playwright is needed to drive a browser: pip install 'cua-replay'") from exc
-    return async_playwright
-
-
 @asynccontextmanager
 async def open_sandbox(
     *,
@@ -54,7 +46,11 @@ async def open_sandbox(
         if device_scale_factor == 1
         else Viewport.hidpi(width, height, device_scale_factor)
     )
-    async with _import_playwright()() as playwright:
+    try:
+        from playwright.async_api import async_playwright
+    except ImportError as exc:  # pragma: no cover - playwright is a hard dependency today
+        raise ImportError("Playwright drives the browser: pip install 'cua-replay'") from exc
+    async with async_playwright() as playwright:
         browser = await launch_chromium(playwright, environ=environ)
         try:
             context = await browser.new_context(

@@ -53,7 +53,9 @@ class FixtureSite:
     def url(self, path: str = "/", *, host: str = DEFAULT_HOST) -> str:
         """The https URL of a fixture page, e.g. ``url("/form.html")``."""
         if host not in self.hosts:
-            raise FixtureSiteError(f"host={host!r} is not a fixture host; known: {sorted(self.hosts)}.")
+            raise FixtureSiteError(
+                f"host={host!r} is not a fixture host; known: {sorted(self.hosts)}."
+            )
         return f"https://{host}/{path.lstrip('/')}"
 
     async def install(self, context: BrowserContext) -> None:
@@ -80,7 +82,9 @@ class FixtureSite:
         if parts.scheme in ("http", "https") and parts.hostname in self.hosts:
             target = self.resolve(url)
             if target is None:
-                await route.fulfill(status=404, content_type="text/html", body="<h1>404 Not Found</h1>")
+                await route.fulfill(
+                    status=404, content_type="text/html", body="<h1>404 Not Found</h1>"
+                )
                 return
             content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
             await route.fulfill(status=200, content_type=content_type, body=target.read_bytes())

@@ -11,21 +11,30 @@ Profiles (pick with ``HYPOTHESIS_PROFILE=...`` or ``--hypothesis-profile``):
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
-    "ci", max_examples=200, derandomize=True, deadline=None, database=None, print_blob=True,
+    "ci",
+    max_examples=200,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile("dev", max_examples=300, deadline=None)
 settings.register_profile(
-    "thorough", max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+    "thorough",
+    max_examples=10_000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 settings.load_profile(PROFILE)
@@ -39,7 +48,12 @@ T = TypeVar("T")
 @pytest.fixture(autouse=True)
 def _clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep credentials out of every test; live tests opt back in explicitly."""
-    for name in ("OPENAI_API_KEY", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_AD_TOKEN", "OPENAI_BASE_URL"):
+    for name in (
+        "OPENAI_API_KEY",
+        "AZURE_OPENAI_API_KEY",
+        "AZURE_OPENAI_AD_TOKEN",
+        "OPENAI_BASE_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -52,12 +66,27 @@ class BrowserHarness:
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, name="browser-loop", daemon=True)
+        self._thread = threading.Thread(
+            target=self.loop.run_forever, name="browser-loop", daemon=True
+        )
         self._thread.start()
         self._stack: list[Any] = []
 
-    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 120) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+    def run(
+        self, work: Callable[[], Awaitable[T]] | Coroutine[Any, Any, T], timeout: float = 120
+    ) -> T:
+        """Run ``work`` on the browser loop and return its result.
+
+        Pass Playwright calls as a lambda (``run(lambda: page.goto(url))``):
+        Playwright sends the command when the method is *called*, so the call
+        itself must happen on the loop's thread. A coroutine of our own
+        ``async def`` may be passed directly; creating it runs nothing.
+        """
+
+        async def call() -> T:
+            return await (work if inspect.iscoroutine(work) else work())  # type: ignore[operator]
+
+        return asyncio.run_coroutine_threadsafe(call(), self.loop).result(timeout)
 
     def open(self) -> Any:
         from cua_replay.sandbox import open_sandbox
@@ -74,6 +103,15 @@ class BrowserHarness:
         )
         await self.sandbox.site.install(context)
         return await context.new_page()
+
+    def executor(self, page: Any) -> Any:
+        """A PlaywrightExecutor for ``page``, built on the loop (it subscribes to page events)."""
+        from cua_replay.executors.playwright import PlaywrightExecutor
+
+        async def build() -> PlaywrightExecutor:
+            return PlaywrightExecutor(page)
+
+        return self.run(build())
 
     def close(self) -> None:
         while self._stack:

@@ -29,8 +29,13 @@ VIEWPORT = Viewport(1024, 768)
 
 
 def call(*actions: dict[str, Any], preview: bool = False) -> dict[str, Any]:
-    base: dict[str, Any] = {"type": "computer_call", "id": "cu_1", "call_id": "call_7",
-                            "status": "completed", "pending_safety_checks": []}
+    base: dict[str, Any] = {
+        "type": "computer_call",
+        "id": "cu_1",
+        "call_id": "call_7",
+        "status": "completed",
+        "pending_safety_checks": [],
+    }
     return base | ({"action": actions[0]} if preview else {"actions": list(actions)})
 
 
@@ -39,7 +44,11 @@ def test_every_action_type_with_every_field() -> None:
         call(
             {"type": "click", "button": "right", "x": 1, "y": 2, "keys": ["SHIFT"]},
             {"type": "double_click", "x": 3, "y": 4, "keys": None},
-            {"type": "drag", "path": [{"x": 1, "y": 1}, {"x": 5, "y": 5}, {"x": 9, "y": 9}], "keys": ["CTRL"]},
+            {
+                "type": "drag",
+                "path": [{"x": 1, "y": 1}, {"x": 5, "y": 5}, {"x": 9, "y": 9}],
+                "keys": ["CTRL"],
+            },
             {"type": "keypress", "keys": ["CTRL", "A"]},
             {"type": "move", "x": 7, "y": 8, "keys": ["ALT"]},
             {"type": "screenshot"},
@@ -49,7 +58,17 @@ def test_every_action_type_with_every_field() -> None:
         ),
         VIEWPORT,
     )
-    assert [type(a) for a in actions] == [Click, DoubleClick, Drag, Keypress, Move, Screenshot, Scroll, Type, Wait]
+    assert [type(a) for a in actions] == [
+        Click,
+        DoubleClick,
+        Drag,
+        Keypress,
+        Move,
+        Screenshot,
+        Scroll,
+        Type,
+        Wait,
+    ]
     click, double, drag, keypress, move, _, scroll, typed, _ = actions
     assert isinstance(click, Click) and click.button == "right" and click.modifiers == ("Shift",)
     assert isinstance(double, DoubleClick) and double.modifiers == ()
@@ -65,19 +84,25 @@ def test_every_action_type_with_every_field() -> None:
 
 @pytest.mark.parametrize("button", ["left", "right", "wheel", "back", "forward"])
 def test_every_click_button(button: str) -> None:
-    (click,) = parse_call(call({"type": "click", "button": button, "x": 1, "y": 1}, preview=True), VIEWPORT)
+    (click,) = parse_call(
+        call({"type": "click", "button": button, "x": 1, "y": 1}, preview=True), VIEWPORT
+    )
     assert isinstance(click, Click) and click.button == button
 
 
 def test_sdk_model_input_is_parsed_like_a_dict() -> None:
     raw = call({"type": "click", "button": "left", "x": 5, "y": 6}, {"type": "screenshot"})
-    assert parse_call(ResponseComputerToolCall.model_validate(raw), VIEWPORT) == parse_call(raw, VIEWPORT)
+    assert parse_call(ResponseComputerToolCall.model_validate(raw), VIEWPORT) == parse_call(
+        raw, VIEWPORT
+    )
 
 
 def test_sdk_model_built_without_validation_is_still_checked() -> None:
     # The SDK builds response objects with construct(): values it cannot coerce survive
     # until we look. (It does coerce a bool to an int on its own, before we see it.)
-    model = ResponseComputerToolCall.construct(**call({"type": "click", "button": "left", "x": "abc", "y": 6}))
+    model = ResponseComputerToolCall.construct(
+        **call({"type": "click", "button": "left", "x": "abc", "y": 6})
+    )
     with pytest.raises(InvalidAction, match="field 'x'"):
         parse_call(model, VIEWPORT)
 
@@ -88,7 +113,9 @@ def test_integral_floats_are_accepted_as_ints() -> None:
 
 
 def test_original_and_executed_coordinates_are_both_kept() -> None:
-    (click,) = parse_call(call({"type": "click", "button": "left", "x": 2000, "y": 10}), Viewport.hidpi(1024, 768, 2))
+    (click,) = parse_call(
+        call({"type": "click", "button": "left", "x": 2000, "y": 10}), Viewport.hidpi(1024, 768, 2)
+    )
     assert isinstance(click, Click)
     assert (click.at.model_x, click.at.model_y, click.at.x, click.at.y) == (2000, 10, 1000, 5)
     assert click.at.clamped is False
@@ -116,14 +143,24 @@ def test_input_is_not_mutated() -> None:
         (call({"type": "move", "x": float("nan"), "y": 1}), 0, "x", "integer pixels"),
         (call({"type": "move", "x": 1, "y": float("inf")}), 0, "y", "integer pixels"),
         (call({"type": "move", "x": None, "y": 1}), 0, "x", "integer pixels"),
-        (call({"type": "scroll", "x": 1, "y": 1, "scroll_x": 0, "scroll_y": "down"}), 0, "scroll_y", "integer"),
+        (
+            call({"type": "scroll", "x": 1, "y": 1, "scroll_x": 0, "scroll_y": "down"}),
+            0,
+            "scroll_y",
+            "integer",
+        ),
         # missing fields
         (call({"type": "click", "x": 1, "y": 1}), 0, "button", "left, right, wheel"),
         (call({"type": "wait"}, {"type": "move", "y": 1}), 1, "x", "integer pixels"),
         (call({"type": "type"}), 0, "text", ""),
         (call({"type": "keypress"}), 0, "keys", "list of key-name strings"),
         # bad enums, types, shapes
-        (call({"type": "click", "button": "middle", "x": 1, "y": 1}), 0, "button", "left, right, wheel"),
+        (
+            call({"type": "click", "button": "middle", "x": 1, "y": 1}),
+            0,
+            "button",
+            "left, right, wheel",
+        ),
         (call({"type": "teleport"}), 0, "type", "Expected one of click"),
         (call({"x": 1}), 0, "type", "Expected one of"),
         (call("click"), 0, None, ""),  # type: ignore[arg-type]
@@ -131,9 +168,19 @@ def test_input_is_not_mutated() -> None:
         (call({"type": "drag", "path": [{"x": 1, "y": 1}]}), 0, "path", "at least two points"),
         (call({"type": "drag", "path": [{"x": 1, "y": 1}, {"x": 1}]}), 0, "path.1.y", ""),
         (call({"type": "keypress", "keys": []}), 0, "keys", ""),
-        (call({"type": "keypress", "keys": ["CTRL", "PAGEDWN"]}), 0, "keys.1", "Did you mean 'PageDown'"),
+        (
+            call({"type": "keypress", "keys": ["CTRL", "PAGEDWN"]}),
+            0,
+            "keys.1",
+            "Did you mean 'PageDown'",
+        ),
         (call({"type": "keypress", "keys": "CTRL"}), 0, "keys", "list of key-name strings"),
-        (call({"type": "click", "button": "left", "x": 1, "y": 1, "keys": ["HYPERSPACE"]}), 0, "keys.0", ""),
+        (
+            call({"type": "click", "button": "left", "x": 1, "y": 1, "keys": ["HYPERSPACE"]}),
+            0,
+            "keys.0",
+            "",
+        ),
         (call({"type": "type", "text": 5}), 0, "text", ""),
     ],
 )
@@ -152,10 +199,18 @@ def test_bad_action_raises_naming_call_index_and_field(
     ("raw", "field", "advice"),
     [
         ({"call_id": "call_7"}, "action/actions", "exactly one is required"),
-        ({"call_id": "call_7", "action": {"type": "wait"}, "actions": [{"type": "wait"}]}, "action/actions", "both"),
+        (
+            {"call_id": "call_7", "action": {"type": "wait"}, "actions": [{"type": "wait"}]},
+            "action/actions",
+            "both",
+        ),
         ({"call_id": "call_7", "actions": []}, "actions", "empty batch"),
         ({"call_id": "call_7", "actions": {"type": "wait"}}, "actions", "must be a list"),
-        ({"call_id": "call_7", "type": "message", "action": {"type": "wait"}}, "type", "computer_call"),
+        (
+            {"call_id": "call_7", "type": "message", "action": {"type": "wait"}},
+            "type",
+            "computer_call",
+        ),
         ({"action": {"type": "wait"}}, "call_id", "exactly as the Responses API returned it"),
         ({"call_id": 7, "action": {"type": "wait"}}, "call_id", "non-empty string"),
     ],
@@ -184,7 +239,10 @@ def _positions(action: Any) -> list[Any]:
 
 
 @given(wire_calls(), viewports())
-@example({"call_id": "c", "action": {"type": "click", "button": "left", "x": 10**12, "y": -(10**12)}}, Viewport(1, 1))
+@example(
+    {"call_id": "c", "action": {"type": "click", "button": "left", "x": 10**12, "y": -(10**12)}},
+    Viewport(1, 1),
+)
 @example({"call_id": "c", "action": {"type": "move", "x": True, "y": 0}}, Viewport(10, 10))
 @example({"call_id": "c", "actions": []}, Viewport(10, 10))
 def test_parse_call_returns_in_viewport_actions_or_raises_invalid_action(
@@ -212,6 +270,8 @@ def test_valid_calls_always_parse(raw: dict[str, Any], viewport: Viewport) -> No
 
 @given(st.integers(-(10**6), 10**6), st.integers(-(10**6), 10**6))
 def test_scroll_keeps_model_distance(dx: int, dy: int) -> None:
-    (scroll,) = parse_call(call({"type": "scroll", "x": 0, "y": 0, "scroll_x": dx, "scroll_y": dy}), VIEWPORT)
+    (scroll,) = parse_call(
+        call({"type": "scroll", "x": 0, "y": 0, "scroll_x": dx, "scroll_y": dy}), VIEWPORT
+    )
     assert isinstance(scroll, Scroll)
     assert (scroll.model_scroll_x, scroll.model_scroll_y) == (dx, dy)

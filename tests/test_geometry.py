@@ -20,7 +20,11 @@ def test_identity_when_sizes_match() -> None:
 @pytest.mark.parametrize(
     ("x", "y", "expected"),
     [
-        (1024, 768, (1023, 767)),  # the seeds' inclusive clamp would send x=1024, one pixel off-screen
+        (
+            1024,
+            768,
+            (1023, 767),
+        ),  # the seeds' inclusive clamp would send x=1024, one pixel off-screen
         (-5, -1, (0, 0)),
         (10**12, 3, (1023, 3)),
         (1023, 767, (1023, 767)),

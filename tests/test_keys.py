@@ -126,8 +126,19 @@ def test_chord_of_modifiers_only_presses_each_once() -> None:
 
 def test_modifiers_are_exactly_playwrights() -> None:
     assert {k for k in PLAYWRIGHT_KEYS if is_modifier(k)} == {
-        "Alt", "AltLeft", "AltRight", "Control", "ControlLeft", "ControlRight", "ControlOrMeta",
-        "Meta", "MetaLeft", "MetaRight", "Shift", "ShiftLeft", "ShiftRight",
+        "Alt",
+        "AltLeft",
+        "AltRight",
+        "Control",
+        "ControlLeft",
+        "ControlRight",
+        "ControlOrMeta",
+        "Meta",
+        "MetaLeft",
+        "MetaRight",
+        "Shift",
+        "ShiftLeft",
+        "ShiftRight",
     }
     assert {PLAYWRIGHT_KEYS[k] for k in PLAYWRIGHT_KEYS if is_modifier(k)} == MODIFIERS
 

@@ -18,7 +18,7 @@ def demo(
         typer.Option("--screenshot", dir_okay=False, help="Save the final screenshot (PNG) here."),
     ] = None,
 ) -> None:
-    """Run scripted wire actions in headless Chromium on the bundled fixture site. Offline, no credentials."""
+    """Run scripted wire actions in headless Chromium on the fixture site (offline, no keys)."""
     with reported():
         result = asyncio.run(run_demo(screenshot_path=screenshot, on_step=typer.echo))
     typer.echo(f"demo finished: {len(result.steps)} steps, final page {result.final_url}")

@@ -11,7 +11,7 @@ from . import demo, doctor
 
 app = typer.Typer(
     name="cua-replay",
-    help="Record, replay and diff computer-use agent runs on the OpenAI / Azure OpenAI Responses API.",
+    help="Record, replay and diff computer-use agent runs (OpenAI / Azure OpenAI Responses API).",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     add_completion=False,
@@ -27,7 +27,10 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
     ] = False,
 ) -> None:
     """Record, replay and diff computer-use agent runs."""

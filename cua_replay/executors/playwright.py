@@ -8,11 +8,23 @@ settle with a bound, never for a fixed time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Literal
 
-from ..actions import Action, Click, DoubleClick, Drag, Keypress, Move, Screenshot, Scroll, Type, Wait
+from ..actions import (
+    Action,
+    Click,
+    DoubleClick,
+    Drag,
+    Keypress,
+    Move,
+    Screenshot,
+    Scroll,
+    Type,
+    Wait,
+)
 from .keyboard import Keyboard
 
 if TYPE_CHECKING:
@@ -32,7 +44,9 @@ class PlaywrightExecutor:
 
     def __init__(self, page: Page, *, settle_timeout_ms: float = 2_000) -> None:
         if settle_timeout_ms <= 0:
-            raise ValueError(f"settle_timeout_ms={settle_timeout_ms!r} must be positive, e.g. 2000.")
+            raise ValueError(
+                f"settle_timeout_ms={settle_timeout_ms!r} must be positive, e.g. 2000."
+            )
         self.page = page
         self.settle_timeout_ms = settle_timeout_ms
         self._keyboard = Keyboard(page)
@@ -71,7 +85,9 @@ class PlaywrightExecutor:
             case DoubleClick():
                 await self._with_modifiers(action.modifiers, lambda: self._double_click(action))
             case Move():
-                await self._with_modifiers(action.modifiers, lambda: self.page.mouse.move(action.at.x, action.at.y))
+                await self._with_modifiers(
+                    action.modifiers, lambda: self.page.mouse.move(action.at.x, action.at.y)
+                )
             case Scroll():
                 await self._with_modifiers(action.modifiers, lambda: self._scroll(action))
             case Drag():
@@ -96,12 +112,11 @@ class PlaywrightExecutor:
         """
         from playwright.async_api import Error as PlaywrightError
 
-        try:
+        # If the document goes away mid-evaluate, a navigation is under way: handled below.
+        with contextlib.suppress(PlaywrightError):
             await self.page.evaluate(
                 "() => new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)))"
             )
-        except PlaywrightError:
-            pass  # the document went away mid-evaluate: a navigation is under way
         if self._navigating:
             try:
                 await asyncio.wait_for(self._navigated.wait(), self.settle_timeout_ms / 1000)

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cua_replay import __version__
+from cua_replay.browser import ENV_VAR
+from cua_replay.cli.main import app
+
+runner = CliRunner()
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"cua-replay {__version__}"
+
+
+def test_no_arguments_prints_help() -> None:
+    result = runner.invoke(app, [])
+    assert "demo" in result.output and "doctor" in result.output
+
+
+def test_doctor_reports_a_bad_env_var_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "no-such-chrome"))
+    result = runner.invoke(app, ["doctor"])
+    assert result.exit_code == 1
+    assert result.output.startswith("ChromiumNotFound: ")
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.browser
+def test_demo_runs_offline_end_to_end(tmp_path: Path) -> None:
+    # One real subprocess: the installed console script, as a new user runs it.
+    shot = tmp_path / "final.png"
+    script = Path(sys.executable).parent / "cua-replay"
+    result = subprocess.run(
+        [str(script), "demo", "--screenshot", str(shot)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        "page says: Ordered: name=Grace Hopper, colour=blue, gift=yes, password length=7"
+        in result.stdout
+    )
+    assert "click back at (0, 0)  -> https://shop.example/form.html" in result.stdout
+    assert "demo finished:" in result.stdout
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
