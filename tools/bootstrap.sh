@@ -51,7 +51,7 @@ if ! "$venv/bin/cua-replay" doctor >/dev/null 2>&1; then
     echo "bootstrap: installing Debian's chromium package"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null
+    apt-get install -y -qq chromium fonts-liberation >/dev/null
   else
     echo "bootstrap: installing Playwright's Chromium"
     "$vpy" -m playwright install chromium
