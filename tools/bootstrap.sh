@@ -37,7 +37,7 @@ vpy="$venv/bin/python"
 # Reinstall only when the dependency set changed.
 extra="test"
 stamp="$venv/.cua-replay-$extra.stamp"
-want="$(cat pyproject.toml | "$vpy" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')"
+want="$("$vpy" -c 'import hashlib; print(hashlib.sha256(open("pyproject.toml", "rb").read()).hexdigest())')"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "bootstrap: installing cua-replay[$extra] into $venv"
   "$vpy" -m pip install --quiet --disable-pip-version-check --upgrade pip

@@ -9,11 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cua_replay.actions import Keypress, parse_call
+from cua_replay.geometry import Viewport
 from cua_replay.keys import PLAYWRIGHT_KEYS, chord, event_key, is_modifier, map_keys
 
 from ..conftest import BROWSER_EXAMPLES, BrowserHarness
 from ..vocabulary import DOCUMENTED, ISSUE_NAMES, PEERS_TABLE_B
 
+_VIEWPORT = Viewport(800, 600)
 _FLAGS = {"Shift": "shift", "Control": "ctrl", "Alt": "alt", "Meta": "meta"}
 
 
@@ -64,11 +66,6 @@ def press_and_read(
     events = browser.run(go())
     assert page.url.endswith("/keys.html"), f"a key navigated away to {page.url}"
     return events
-
-
-from cua_replay.geometry import Viewport  # noqa: E402
-
-_VIEWPORT = Viewport(800, 600)
 
 
 @pytest.mark.parametrize(
