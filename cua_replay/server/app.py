@@ -1,0 +1,437 @@
+"""The fake Responses API as one ASGI app (Starlette): routes, auth, and the request cycle.
+
+Starlette because the job is small and explicit: a handful of routes, raw
+bodies, exact headers, a streaming response, and nothing else. The cycle of a
+create request is one way: auth -> parse -> :class:`~.checker.ContractChecker`
+-> :class:`~.brain.Brain` -> :func:`~.render.render` -> store -> JSON or SSE.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from . import errors as e
+from .brain import Brain, ScriptedBrain
+from .checker import ContractChecker, CreateRequest
+from .errors import APIError, Flavour
+from .render import Outcome, dumps, render
+from .scenario import (
+    DelayFault,
+    DropFault,
+    HttpFault,
+    ResponseFault,
+    Scenario,
+    StreamErrorFault,
+    load_scenario,
+)
+from .sse import encode, events
+from .state import RequestRecord, ServerState, StoredResponse
+
+logger = logging.getLogger(__name__)
+
+PREFIXES = ("/v1", "/openai", "/openai/v1")
+RATE_LIMIT_HEADERS = {
+    "x-ratelimit-limit-requests": "10000",
+    "x-ratelimit-remaining-requests": "9999",
+    "x-ratelimit-reset-requests": "6ms",
+    "x-ratelimit-limit-tokens": "30000000",
+    "x-ratelimit-remaining-tokens": "29990000",
+    "x-ratelimit-reset-tokens": "0s",
+}
+
+
+class ConnectionDropped(Exception):
+    """Raised after the status line is sent, so the server closes the connection mid-response."""
+
+
+class _DropResponse(Response):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b'{"id": "resp_', "more_body": True})
+        raise ConnectionDropped("scripted fault: connection dropped mid-response")
+
+
+class _QuietDrops(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], ConnectionDropped))
+
+
+logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
+
+
+class FakeResponsesApp:
+    """ASGI app. ``brain`` decides outputs; ``api_key`` (if set) is the only key accepted."""
+
+    def __init__(
+        self,
+        brain: Brain | Scenario | str = "demo",
+        *,
+        api_key: str | None = None,
+        seed: str | None = None,
+    ) -> None:
+        if isinstance(brain, str):
+            brain = load_scenario(brain)
+        if isinstance(brain, Scenario):
+            brain = ScriptedBrain(brain)
+        self.brain: Brain = brain
+        self.api_key = api_key
+        self.state = ServerState(seed if seed is not None else f"cua-replay:{brain.name}")
+        self.checker = ContractChecker(self.state)
+        self._attempts: dict[bytes, int] = {}
+        routes: list[Route] = []
+        for prefix in PREFIXES:
+            base = f"{prefix}/responses"
+            routes += [
+                Route(base, self._create, methods=["POST"]),
+                Route(base + "/{response_id}", self._retrieve, methods=["GET"]),
+                Route(base + "/{response_id}", self._delete, methods=["DELETE"]),
+                Route(base + "/{response_id}/input_items", self._input_items, methods=["GET"]),
+            ]
+        self._app = Starlette(
+            routes=routes,
+            exception_handlers={404: self._no_route, 405: self._no_route},
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
+
+    # -- handlers -------------------------------------------------------------------------
+
+    async def _create(self, request: Request) -> Response:
+        async def handle(flavour: Flavour, request_id: str) -> Response:
+            raw = await request.body()
+            checked = self.checker.check(self.checker.parse(raw), flavour)
+            digest = hashlib.sha256(raw).digest()
+            attempt = self._attempts[digest] = self._attempts.get(digest, 0) + 1
+            decision = self.brain.decide(checked, attempt)
+            fault = decision.fault
+            outcome = Outcome()
+            stream_error: str | None = None
+            if isinstance(fault, HttpFault):
+                raise _http_fault(fault, request_id)
+            if isinstance(fault, DropFault):
+                return _DropResponse()
+            if isinstance(fault, DelayFault):
+                # A scripted latency the client asked to be tested against, not a settle wait.
+                await anyio.sleep(fault.seconds)
+            if isinstance(fault, ResponseFault):
+                outcome = _outcome(fault)
+            if isinstance(fault, StreamErrorFault):
+                if not checked.stream:
+                    raise e.server_error(request_id)
+                stream_error = fault.message
+            return self._respond(checked, decision.reply, outcome, request_id, stream_error)
+
+        return await self._guard(request, handle)
+
+    def _respond(
+        self,
+        checked: CreateRequest,
+        reply: Any,
+        outcome: Outcome,
+        request_id: str,
+        stream_error: str | None,
+    ) -> Response:
+        state = self.state
+        conversation = checked.conversation or state.new_conversation(checked.task)
+        body = render(checked, reply, conversation, state, outcome)
+        raw = dumps(body)
+        inputs = [_with_id(item, conversation, state) for item in checked.input_items]
+        output = body["output"]
+        usage = body["usage"]
+        stored = StoredResponse(
+            id=body["id"],
+            body=body,
+            raw=raw,
+            input_items=inputs,
+            conversation=conversation,
+            answered=checked.answered,
+            context_tokens=usage["input_tokens"] + usage["output_tokens"],
+            stored=checked.store,
+            pending_calls={o["call_id"]: o for o in output if o["type"] == "computer_call"},
+        )
+        if stream_error is None:
+            state.responses[body["id"]] = stored
+            state.remember_output(output, conversation)
+            if reply.final and outcome.status == "completed":
+                state.finished.append(body["id"])
+        if checked.stream:
+            options = checked.body.get("stream_options") or {}
+            obfuscate = options.get("include_obfuscation") is not False
+            return self._sse(body, obfuscate, request_id, stream_error)
+        return Response(raw, media_type="application/json", headers=self._headers(request_id))
+
+    def _sse(
+        self, body: dict[str, Any], obfuscate: bool, request_id: str, error: str | None
+    ) -> StreamingResponse:
+        async def chunks() -> AsyncIterator[bytes]:
+            for event in events(body, self.state.ids, obfuscate=obfuscate, error=error):
+                yield encode(event)
+
+        headers = self._headers(request_id)
+        return StreamingResponse(
+            chunks(), media_type="text/event-stream; charset=utf-8", headers=headers
+        )
+
+    async def _retrieve(self, request: Request) -> Response:
+        async def handle(flavour: Flavour, request_id: str) -> Response:
+            stored = self._stored(request)
+            if request.query_params.get("stream") == "true":
+                after = _int_param(request, "starting_after", -1, -1, 1_000_000)
+                selected = [
+                    ev
+                    for ev in events(stored.body, self.state.ids)
+                    if ev["sequence_number"] > after
+                ]
+
+                async def chunks() -> AsyncIterator[bytes]:
+                    for event in selected:
+                        yield encode(event)
+
+                return StreamingResponse(
+                    chunks(),
+                    media_type="text/event-stream; charset=utf-8",
+                    headers=self._headers(request_id),
+                )
+            return Response(
+                stored.raw, media_type="application/json", headers=self._headers(request_id)
+            )
+
+        return await self._guard(request, handle)
+
+    async def _delete(self, request: Request) -> Response:
+        async def handle(flavour: Flavour, request_id: str) -> Response:
+            stored = self._stored(request)
+            stored.stored = False
+            body = {"id": stored.id, "object": "response.deleted", "deleted": True}
+            return Response(
+                dumps(body), media_type="application/json", headers=self._headers(request_id)
+            )
+
+        return await self._guard(request, handle)
+
+    async def _input_items(self, request: Request) -> Response:
+        async def handle(flavour: Flavour, request_id: str) -> Response:
+            stored = self._stored(request)
+            limit = _int_param(request, "limit", 20, 1, 100)
+            order = request.query_params.get("order", "desc")
+            if order not in ("asc", "desc"):
+                raise e.invalid_value("order", order, ["asc", "desc"])
+            include = set(request.query_params.getlist("include")) | set(
+                request.query_params.getlist("include[]")
+            )
+            items = [_listed(item, include) for item in stored.input_items]
+            if order == "desc":
+                items.reverse()
+            after = request.query_params.get("after")
+            if after is not None:
+                positions = [i for i, item in enumerate(items) if item["id"] == after]
+                if not positions:
+                    raise APIError(
+                        400,
+                        f"No item with id '{e._short(after)}' in this response's input items.",
+                        param="after",
+                        code="invalid_value",
+                    )
+                items = items[positions[0] + 1 :]
+            page = items[:limit]
+            body = {
+                "object": "list",
+                "data": page,
+                "first_id": page[0]["id"] if page else None,
+                "last_id": page[-1]["id"] if page else None,
+                "has_more": len(items) > limit,
+            }
+            return Response(
+                dumps(body), media_type="application/json", headers=self._headers(request_id)
+            )
+
+        return await self._guard(request, handle)
+
+    async def _no_route(self, request: Request, exc: Exception) -> Response:
+        flavour = _flavour(request.url.path)
+        error = e.invalid_url(request.method, request.url.path)
+        request_id = self.state.next_request_id()
+        self.state.log.append(RequestRecord(request.method, request.url.path, 404, None))
+        return Response(
+            error.body(flavour),
+            status_code=404 if not isinstance(exc, HTTPException) else exc.status_code,
+            media_type="application/json",
+            headers=self._headers(request_id),
+        )
+
+    # -- the shared cycle -----------------------------------------------------------------
+
+    async def _guard(self, request: Request, handle: Any) -> Response:
+        """Auth, then ``handle``; every failure becomes an error in the flavour's envelope."""
+        started = time.perf_counter()
+        request_id = self.state.next_request_id()
+        flavour = _flavour(request.url.path)
+        try:
+            self._authenticate(request, flavour)
+            response: Response = await handle(flavour, request_id)
+        except APIError as exc:
+            response = self._error(exc, flavour, request_id)
+        except Exception:
+            logger.exception("fake server bug answering %s %s", request.method, request.url.path)
+            response = self._error(e.server_error(request_id), flavour, request_id)
+        response.headers["openai-processing-ms"] = str(
+            int((time.perf_counter() - started) * 1000)
+        )
+        code = getattr(response, "error_code", None)
+        response_id = request.path_params.get("response_id")
+        self.state.log.append(
+            RequestRecord(request.method, request.url.path, response.status_code, code, response_id)
+        )
+        return response
+
+    def _authenticate(self, request: Request, flavour: Flavour) -> None:
+        authorization = request.headers.get("authorization", "")
+        scheme, _, token = authorization.partition(" ")
+        key = request.headers.get("api-key") or (token if scheme.lower() == "bearer" else "")
+        if not key.strip():
+            raise e.missing_key(flavour)
+        if self.api_key is not None and key != self.api_key:
+            raise e.bad_key(flavour, key)
+
+    def _error(self, error: APIError, flavour: Flavour, request_id: str) -> Response:
+        response = Response(
+            error.body(flavour),
+            status_code=error.status,
+            media_type="application/json",
+            headers={**self._headers(request_id), **error.headers},
+        )
+        response.error_code = error.code  # type: ignore[attr-defined]
+        return response
+
+    def _headers(self, request_id: str) -> dict[str, str]:
+        return {
+            "x-request-id": request_id,
+            "openai-version": "2020-10-01",
+            "openai-organization": "cua-replay-fake",
+            **RATE_LIMIT_HEADERS,
+        }
+
+    def _stored(self, request: Request) -> StoredResponse:
+        response_id = request.path_params["response_id"]
+        stored = self.state.retrievable(response_id)
+        if stored is None:
+            raise e.response_not_found(response_id)
+        return stored
+
+
+def _flavour(path: str) -> Flavour:
+    return Flavour.AZURE if path.startswith("/openai") else Flavour.OPENAI
+
+
+def _http_fault(fault: HttpFault, request_id: str) -> APIError:
+    headers: dict[str, str] = {}
+    if fault.retry_after is not None:
+        headers["retry-after"] = f"{fault.retry_after:g}"
+    if fault.retry_after_ms is not None:
+        headers["retry-after-ms"] = str(fault.retry_after_ms)
+    if fault.should_retry is not None:
+        headers["x-should-retry"] = "true" if fault.should_retry else "false"
+    if fault.status == 429:
+        message = fault.message or (
+            "Rate limit reached for computer-use-preview in organization org-cua-replay-fake on "
+            "requests per min (RPM): Limit 3, Used 3, Requested 1. Please try again in 20ms. "
+            "Visit https://platform.openai.com/account/rate-limits to learn more."
+        )
+        return APIError(429, message, type="requests", code="rate_limit_exceeded", headers=headers)
+    if fault.status >= 500:
+        error = e.server_error(request_id)
+        if fault.status == 503:
+            error.message = (
+                "That model is currently overloaded with other requests. You can retry your "
+                "request, or contact us through our help center at help.openai.com if the error "
+                f"persists. (Please include the request ID {request_id} in your message.)"
+            )
+        error.status = fault.status
+        error.message = fault.message or error.message
+        error.headers = headers
+        return error
+    return APIError(fault.status, fault.message or "Scripted error.", headers=headers)
+
+
+def _outcome(fault: ResponseFault) -> Outcome:
+    if fault.kind == "failed":
+        return Outcome("failed", error={"code": fault.code, "message": fault.message})
+    return Outcome("incomplete", incomplete_reason=fault.reason)
+
+
+def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise e.invalid_type(name, "an integer", raw) from None
+    if not low <= value <= high:
+        raise APIError(
+            400,
+            f"Invalid '{name}': expected a value between {low} and {high}, but got {value}.",
+            param=name,
+            code="invalid_value",
+        )
+    return value
+
+
+def _with_id(item: dict[str, Any], conversation: Any, state: ServerState) -> dict[str, Any]:
+    if isinstance(item.get("id"), str):
+        return item
+    prefix = {"message": "msg_", "computer_call_output": "cuo_"}.get(
+        item.get("type") or "message", "item_"
+    )
+    return {**item, "id": state.ids.hex(prefix, conversation.number, conversation.tick())}
+
+
+def _listed(item: dict[str, Any], include: set[str]) -> dict[str, Any]:
+    """An input item as ``input_items.list`` shows it (API_CONTRACT §3.2, §3.3)."""
+    kind = item.get("type") or "message"
+    if kind == "message":
+        content = item["content"]
+        if isinstance(content, str):
+            content = [{"type": "input_text", "text": content}]
+        return {
+            "id": item["id"],
+            "type": "message",
+            "role": item["role"],
+            "status": "completed",
+            "content": content,
+        }
+    if kind == "computer_call_output":
+        output: dict[str, Any] = {"type": "computer_screenshot"}
+        source = item["output"]
+        if source.get("file_id") is not None:
+            output["file_id"] = source["file_id"]
+        if "computer_call_output.output.image_url" in include and source.get("image_url"):
+            output["image_url"] = source["image_url"]
+        return {
+            "id": item["id"],
+            "type": "computer_call_output",
+            "call_id": item["call_id"],
+            "output": output,
+            "acknowledged_safety_checks": item.get("acknowledged_safety_checks") or [],
+            "status": "completed",
+        }
+    return item

@@ -1,0 +1,111 @@
+"""Serve the fake app with uvicorn: in a background thread (tests, Python API) or in the foreground (CLI)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from dataclasses import dataclass
+from types import TracebackType
+
+import uvicorn
+
+from .app import FakeResponsesApp
+from .brain import Brain
+from .scenario import Scenario
+
+
+@dataclass(frozen=True)
+class ServerURLs:
+    """Where each client flavour should point."""
+
+    openai_base_url: str
+    """``OpenAI(base_url=...)`` / ``OPENAI_BASE_URL``."""
+    azure_endpoint: str
+    """``AzureOpenAI(azure_endpoint=..., api_version=...)`` / ``AZURE_OPENAI_ENDPOINT``."""
+    azure_v1_base_url: str
+    """``AzureOpenAI(base_url=..., api_version="preview")`` or ``OpenAI(base_url=...)``."""
+
+    @classmethod
+    def for_address(cls, host: str, port: int) -> ServerURLs:
+        origin = f"http://{host}:{port}"
+        return cls(f"{origin}/v1", origin, f"{origin}/openai/v1/")
+
+
+def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """Bind first, so the port (``0`` = any free one) is known before serving starts."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    return sock
+
+
+def uvicorn_server(app: FakeResponsesApp) -> uvicorn.Server:
+    config = uvicorn.Config(
+        app, log_level="warning", lifespan="off", access_log=False, timeout_graceful_shutdown=1
+    )
+    return uvicorn.Server(config)
+
+
+class FakeResponsesServer:
+    """The fake Responses API on loopback, in a background thread.
+
+    >>> with FakeResponsesServer("demo") as server:  # doctest: +SKIP
+    ...     client = OpenAI(base_url=server.urls.openai_base_url, api_key="sk-test")
+    """
+
+    def __init__(
+        self,
+        brain: Brain | Scenario | str = "demo",
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str | None = None,
+        seed: str | None = None,
+    ) -> None:
+        self.app = FakeResponsesApp(brain, api_key=api_key, seed=seed)
+        self._socket = bind(host, port)
+        address = self._socket.getsockname()
+        self.urls = ServerURLs.for_address(host, address[1])
+        self._server = uvicorn_server(self.app)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def state(self):  # type: ignore[no-untyped-def]
+        """The server's memory: ``log`` of handled requests, ``finished`` conversations."""
+        return self.app.state
+
+    def start(self) -> FakeResponsesServer:
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True,
+            name="cua-replay-fake-server",
+        )
+        self._thread.start()
+        started = threading.Event()
+
+        def poll() -> None:
+            while not self._server.started and self._thread is not None and self._thread.is_alive():
+                started.wait(0.005)
+
+        poll()
+        if not self._server.started:
+            raise RuntimeError("The fake Responses server failed to start; see the log above.")
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._socket.close()
+
+    def __enter__(self) -> FakeResponsesServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
