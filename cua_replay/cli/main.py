@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from . import demo, doctor
+from . import demo, doctor, serve
 
 app = typer.Typer(
     name="cua-replay",
@@ -38,3 +38,5 @@ def main(
 
 app.command(name="demo")(demo.demo)
 app.command(name="doctor")(doctor.doctor)
+app.command(name="serve")(serve.serve)
+app.command(name="scenarios")(serve.scenarios)

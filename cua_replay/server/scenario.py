@@ -153,6 +153,15 @@ Fault = Annotated[
 ]
 
 
+class Done(_Model):
+    """What the page shows once the task is done: runners and tests check it."""
+
+    url: str | None = None
+    """Glob the final page URL matches."""
+    text: dict[str, str] = Field(default_factory=dict)
+    """CSS selector -> text the element contains."""
+
+
 class Turn(_Model):
     """One model answer: reasoning + actions, or a final message."""
 
@@ -195,6 +204,7 @@ class Scenario(_Model):
     model: str = "computer-use-preview"
     safety: tuple[UrlSafetyRule, ...] = ()
     turns: tuple[Turn, ...] = Field(min_length=1)
+    done: Done = Done()
 
     @model_validator(mode="after")
     def _actions_are_valid(self) -> Scenario:
@@ -214,6 +224,12 @@ class Scenario(_Model):
                         f"turn {number} action {index}: ({at.model_x}, {at.model_y}) is outside "
                         f"the {self.display.width}x{self.display.height} display"
                     )
+        first = self.turns[0].expect
+        if first.current_url is not None or first.acknowledged:
+            raise ValueError(
+                "turn 1 answers the first request, which has no computer_call_output to carry "
+                "current_url or acknowledgements: expect only task_contains there"
+            )
         if self.turns[-1].message is None:
             raise ValueError("the last turn must be a final message, so a run can end")
         return self
