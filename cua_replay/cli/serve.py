@@ -44,7 +44,7 @@ def serve(
     typer.echo(f"  OpenAI      base_url={urls.openai_base_url}")
     typer.echo(f"  Azure       azure_endpoint={urls.azure_endpoint}  (api_version=any)")
     typer.echo(f"  Azure v1    base_url={urls.azure_v1_base_url}")
-    typer.echo(f"  e.g.        export OPENAI_BASE_URL={urls.openai_base_url} OPENAI_API_KEY=sk-fake")
+    typer.echo(f"  e.g.        export OPENAI_BASE_URL={urls.openai_base_url} OPENAI_API_KEY=sk-x")
     typer.echo("Press Ctrl+C to stop.", err=True)
     uvicorn_server(app).run(sockets=[sock])
 
@@ -55,4 +55,5 @@ def scenarios() -> None:
         for path in builtin_scenarios():
             loaded = Scenario.from_file(path)
             turns = len(loaded.turns)
-            typer.echo(f"{loaded.name:<12} {turns:>2} turns  {loaded.start_url:<34} {loaded.description}")
+            where = f"{loaded.start_url:<34}"
+            typer.echo(f"{loaded.name:<12} {turns:>2} turns  {where} {loaded.description}")

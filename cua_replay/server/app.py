@@ -163,7 +163,7 @@ class FakeResponsesApp:
             raw=raw,
             input_items=inputs,
             conversation=conversation,
-            answered=checked.answered,
+            progress=checked.progress + sum(1 for o in output if o["type"] == "message"),
             context_tokens=usage["input_tokens"] + usage["output_tokens"],
             stored=checked.store,
             pending_calls={o["call_id"]: o for o in output if o["type"] == "computer_call"},

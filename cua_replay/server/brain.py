@@ -7,8 +7,8 @@ server state, so another brain (the cassette issue's recorded responses) only
 has to implement :class:`Brain`.
 
 The scripted brain is a pure function of the conversation so far: its position
-in the script is the number of ``computer_call_output`` items in the effective
-history. Two conversations cannot disturb each other, and a stateless client
+in the script is the number of ``computer_call_output`` items and assistant
+messages in the effective history. Two conversations cannot disturb each other, and a stateless client
 (full history, no ``previous_response_id``) lands on the same step as a
 chaining one.
 """
@@ -72,7 +72,7 @@ class ScriptedBrain:
         else:
             flavour = "ga" if self.scenario.tool == "computer" else "preview"
         steps = self._steps[flavour]
-        if request.answered >= len(steps):
+        if request.progress >= len(steps):
             raise APIError(
                 400,
                 f"Scenario '{self.name}' is over: it ended with its final message after "
@@ -81,7 +81,7 @@ class ScriptedBrain:
                 param="input",
                 code="scenario_exhausted",
             )
-        step = steps[request.answered]
+        step = steps[request.progress]
         if step.actions is not None and request.tool is None:
             raise expectation_failed(
                 f"Scenario '{self.name}' turn {step.number} answers with computer actions, but "

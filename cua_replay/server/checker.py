@@ -97,8 +97,9 @@ class CreateRequest:
     """None for a first request: the app opens a conversation only once the request passes."""
     input_items: list[dict[str, Any]]
     task: str | None
-    answered: int
-    """``computer_call_output`` items answered in the whole effective history."""
+    progress: int
+    """Script steps the conversation has taken: ``computer_call_output`` items plus
+    assistant messages in the whole effective history."""
     current_url: str | None
     acknowledged: frozenset[str]
     """Codes of the safety checks this request acknowledges."""
@@ -158,7 +159,9 @@ class ContractChecker:
 
         raw_input = body["input"]
         if isinstance(raw_input, str):
-            items: list[dict[str, Any]] = [{"type": "message", "role": "user", "content": raw_input}]
+            items: list[dict[str, Any]] = [
+                {"type": "message", "role": "user", "content": raw_input}
+            ]
         elif isinstance(raw_input, list):
             items = raw_input
         else:
@@ -170,6 +173,7 @@ class ContractChecker:
         items = [self._resolve(item, index) for index, item in enumerate(items)]
         self._reasoning_pairs(items, model)
         answered, current_url, acknowledged = self._pairs(items, previous)
+        answered += sum(1 for item in items if item.get("role") == "assistant")
 
         conversation = previous.conversation if previous is not None else self._known(items)
         task = conversation.task if conversation is not None else _task(items)
@@ -187,7 +191,7 @@ class ContractChecker:
             conversation=conversation,
             input_items=items,
             task=task,
-            answered=(previous.answered if previous else 0) + answered,
+            progress=(previous.progress if previous else 0) + answered,
             current_url=current_url,
             acknowledged=acknowledged,
             summary=summary,
@@ -648,6 +652,6 @@ def _task(items: list[dict[str, Any]]) -> str | None:
             content = item.get("content")
             if isinstance(content, str):
                 return content
-            texts = [p["text"] for p in content if p.get("type") == "input_text"]
+            texts = [p["text"] for p in content or [] if p.get("type") == "input_text"]
             return "\n".join(texts)
     return None

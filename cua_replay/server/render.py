@@ -66,8 +66,12 @@ def render(
         else:
             call["action"] = dict(reply.actions[0])
         call["pending_safety_checks"] = [
-            {"id": ids.hex("cu_sc_", number, conversation.tick()), "code": c.code, "message": c.text}
-            for c in reply.checks
+            {
+                "id": ids.hex("cu_sc_", number, conversation.tick()),
+                "code": check.code,
+                "message": check.text,
+            }
+            for check in reply.checks
         ]
         call["status"] = "completed"
         output.append(call)

@@ -1,4 +1,4 @@
-"""Serve the fake app with uvicorn: in a background thread (tests, Python API) or in the foreground (CLI)."""
+"""Serve the fake app with uvicorn: in a thread (tests, Python API) or in the foreground (CLI)."""
 
 from __future__ import annotations
 
@@ -35,9 +35,13 @@ def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     """Bind first, so the port (``0`` = any free one) is known before serving starts."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(128)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
     return sock
 
 

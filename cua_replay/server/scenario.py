@@ -89,7 +89,7 @@ class UrlSafetyRule(_Model):
 
 
 class Expect(_Model):
-    """What the request that triggers a turn must carry, else 400 ``scenario_expectation_failed``."""
+    """What the request triggering a turn must carry, else 400 ``scenario_expectation_failed``."""
 
     current_url: str | None = None
     """Glob the ``current_url`` of the request's ``computer_call_output`` must match."""
@@ -178,9 +178,9 @@ class Turn(_Model):
     @model_validator(mode="after")
     def _one_kind(self) -> Turn:
         if bool(self.actions) == (self.message is not None):
-            raise ValueError("a turn has either 'actions' or a 'message', not both and not neither")
+            raise ValueError("a turn has either 'actions' or a 'message' (not both, not neither)")
         if self.message is not None and self.safety_checks:
-            raise ValueError("safety checks ride on computer calls; a message turn cannot raise one")
+            raise ValueError("safety checks ride on computer calls, not on a final message")
         return self
 
     @property
@@ -210,9 +210,9 @@ class Scenario(_Model):
     def _actions_are_valid(self) -> Scenario:
         viewport = Viewport(self.display.width, self.display.height)
         for number, turn in enumerate(self.turns, 1):
-            call = {"type": "computer_call", "call_id": f"turn-{number}", "actions": list(turn.actions)}
             if not turn.actions:
                 continue
+            call = {"call_id": f"turn-{number}", "actions": [*turn.actions]}
             try:
                 actions = parse_call(call, viewport)
             except InvalidAction as exc:

@@ -47,8 +47,9 @@ class StoredResponse:
     """The exact bytes sent, so ``GET`` returns byte-identical JSON."""
     input_items: list[dict[str, Any]]
     conversation: Conversation
-    answered: int
-    """``computer_call_output`` items in the whole chain up to and including this request."""
+    progress: int
+    """Script steps taken by the chain up to and including this response: every
+    ``computer_call_output`` answered and every assistant message, its own included."""
     context_tokens: int
     stored: bool
     pending_calls: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -20,14 +20,12 @@ def text_tokens(text: str) -> int:
 def image_tokens(size: tuple[int, int] | None) -> int:
     if size is None:
         return DEFAULT_IMAGE_TOKENS
-    width, height = size
-    if width <= 0 or height <= 0:
+    if size[0] <= 0 or size[1] <= 0:
         return 85
-    scale = min(1.0, 2048 / max(width, height))
-    width, height = width * scale, height * scale
+    scale = min(1.0, 2048 / max(size))
+    width, height = size[0] * scale, size[1] * scale
     scale = min(1.0, 768 / min(width, height))
-    width, height = width * scale, height * scale
-    return 85 + 170 * math.ceil(width / 512) * math.ceil(height / 512)
+    return 85 + 170 * math.ceil(width * scale / 512) * math.ceil(height * scale / 512)
 
 
 def image_size(data: bytes) -> tuple[int, int] | None:
