@@ -1,26 +1,32 @@
-"""The offline demo: scripted wire actions driven through the real executor on the fixture site.
+"""The offline demo: the fake Responses API's ``demo`` scenario, driven in a real Chromium.
 
-For now the "model" is a fixed script of ``computer_call`` items, in both wire
-forms (GA batched ``actions`` and preview single ``action``), whose
-coordinates come from the fixture page's layout. Each call goes through
-:func:`~cua_replay.actions.parse_call` and the Playwright executor exactly as
-a live model's would. Later the demo runs the full record / replay / diff cycle
-against the fake server.
+Everything real but the model: the official SDK talks over loopback HTTP to the
+fake server (:mod:`cua_replay.server`), every ``computer_call`` goes through
+:func:`~cua_replay.actions.parse_call` and the Playwright executor on the
+fixture site, and the screenshots go back as ``computer_call_output``. The loop
+here is deliberately minimal (chaining with ``previous_response_id``, safety
+checks shown and acknowledged); the loop engine proper is its own module.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from openai import AsyncOpenAI
+
 from .actions import Action, Click, DoubleClick, Drag, Keypress, Move, Scroll, Type, parse_call
 from .executors.playwright import PlaywrightExecutor
-from .sandbox import Sandbox, open_sandbox
+from .sandbox import open_sandbox
+from .server import FakeResponsesServer, load_scenario
 
 Listener = Callable[[str], None]
+
+MAX_RESPONSES = 20
 
 
 @dataclass(slots=True)
@@ -30,94 +36,116 @@ class DemoResult:
     steps: list[str] = field(default_factory=list)
     result_text: str = ""
     final_url: str = ""
+    final_message: str = ""
+    responses: int = 0
     screenshot: Path | None = None
 
 
-async def _center(sandbox: Sandbox, selector: str) -> dict[str, int]:
-    box = await sandbox.page.locator(selector).bounding_box()
-    if box is None:  # pragma: no cover - the fixture page always lays these out
-        raise RuntimeError(f"fixture element {selector!r} is not visible")
-    return {"x": int(box["x"] + box["width"] / 2), "y": int(box["y"] + box["height"] / 2)}
-
-
-async def _script(sandbox: Sandbox) -> list[dict[str, Any]]:
-    """The scripted model's calls: fill and submit the order form, go home, back, forward."""
-    name, password = await _center(sandbox, "#name"), await _center(sandbox, "#password")
-    gift, submit = await _center(sandbox, "#gift"), await _center(sandbox, "#submit")
-    home = await _center(sandbox, "header a")
-    return [
-        {
-            "type": "computer_call",
-            "call_id": "call_demo_1",
-            "actions": [
-                {"type": "click", "button": "left", **name},
-                {"type": "type", "text": "Ada Lovelace"},
-                {"type": "keypress", "keys": ["CTRL", "A"]},
-                {"type": "type", "text": "Grace Hopper"},
-                {"type": "click", "button": "left", **password},
-                {"type": "type", "text": "hunter2"},
-                {"type": "click", "button": "left", **gift},
-                {"type": "screenshot"},
-            ],
-        },
-        {
-            "type": "computer_call",
-            "call_id": "call_demo_2",
-            "action": {"type": "click", "button": "left", **submit},
-        },
-        {
-            "type": "computer_call",
-            "call_id": "call_demo_3",
-            "action": {"type": "click", "button": "left", **home},
-        },
-        {
-            "type": "computer_call",
-            "call_id": "call_demo_4",
-            "actions": [
-                {"type": "click", "button": "back", "x": 0, "y": 0},
-                {"type": "click", "button": "forward", "x": 0, "y": 0},
-                {"type": "wait"},
-            ],
-        },
-    ]
+def _data_url(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
 async def run_demo(
     *,
+    scenario: str = "demo",
     screenshot_path: Path | None = None,
     on_step: Listener | None = None,
     environ: Mapping[str, str] = os.environ,
 ) -> DemoResult:
-    """Open the fixture form, execute the scripted calls, report every action."""
+    """Run ``scenario`` against an in-process fake server; report every step."""
     result = DemoResult()
+    script = load_scenario(scenario)
 
     def emit(line: str) -> None:
         result.steps.append(line)
         if on_step is not None:
             on_step(line)
 
-    async with open_sandbox(environ=environ) as sandbox:
-        page = sandbox.page
-        await page.goto(sandbox.site.url("/"))
-        await page.goto(sandbox.site.url("/form.html"))
-        emit(f"opened {page.url}")
-        executor = PlaywrightExecutor(page)
-        for call in await _script(sandbox):
-            actions = parse_call(call, sandbox.viewport)
-            form = "batched actions" if "actions" in call else "single action"
-            emit(f"{call['call_id']}: {len(actions)} {form}")
-            for action in actions:
-                await executor.execute(action)
-                emit(f"  {_describe(action)}  -> {executor.current_url}")
-            if call["call_id"] == "call_demo_2":
-                result.result_text = (await page.locator("#result").text_content() or "").strip()
-                emit(f"  page says: {result.result_text}")
-        result.final_url = executor.current_url
-        if screenshot_path is not None:
-            screenshot_path.parent.mkdir(parents=True, exist_ok=True)
-            screenshot_path.write_bytes(await executor.screenshot())
-            result.screenshot = screenshot_path
-            emit(f"screenshot saved to {screenshot_path}")
+    tools: list[Any] = [{"type": "computer"}]
+    if script.tool == "computer_use_preview":
+        tools = [
+            {
+                "type": "computer_use_preview",
+                "display_width": script.display.width,
+                "display_height": script.display.height,
+                "environment": script.environment,
+            }
+        ]
+    base: dict[str, Any] = {
+        "model": script.model,
+        "tools": tools,
+        "truncation": "auto",
+        "reasoning": {"summary": "concise"},
+    }
+    with FakeResponsesServer(script) as server:
+        emit(f"fake Responses API at {server.urls.openai_base_url}, scenario '{script.name}'")
+        client = AsyncOpenAI(base_url=server.urls.openai_base_url, api_key="sk-demo-not-secret")
+        async with client, open_sandbox(environ=environ) as sandbox:
+            page = sandbox.page
+            await page.goto(script.start_url)
+            emit(f"opened {page.url}")
+            executor = PlaywrightExecutor(page)
+            shot = _data_url(await executor.screenshot())
+            params: dict[str, Any] = {
+                **base,
+                "input": [
+                    {
+                        "role": "user",
+                        "content": [
+                            {"type": "input_text", "text": script.task},
+                            {"type": "input_image", "image_url": shot},
+                        ],
+                    }
+                ],
+            }
+            for _ in range(MAX_RESPONSES):
+                response = await client.responses.create(**params)
+                result.responses += 1
+                emit(f"response {result.responses}: {response.id}")
+                outputs: list[dict[str, Any]] = []
+                for item in response.output:
+                    if item.type == "reasoning":
+                        for part in item.summary:
+                            emit(f"  reasoning: {part.text}")
+                    elif item.type == "message":
+                        result.final_message = response.output_text
+                        emit(f"  model says: {response.output_text}")
+                    elif item.type == "computer_call":
+                        actions = parse_call(item, sandbox.viewport)
+                        form = "batched" if item.actions else "single"
+                        plural = "s" if len(actions) != 1 else ""
+                        emit(f"  {item.call_id}: {len(actions)} action{plural} ({form})")
+                        for check in item.pending_safety_checks or []:
+                            emit(f"  safety check {check.code}: acknowledged (demo)")
+                        for action in actions:
+                            await executor.execute(action)
+                            emit(f"    {_describe(action)}  -> {executor.current_url}")
+                        checks = item.pending_safety_checks or []
+                        outputs.append(
+                            {
+                                "type": "computer_call_output",
+                                "call_id": item.call_id,
+                                "output": {
+                                    "type": "computer_screenshot",
+                                    "image_url": _data_url(await executor.screenshot()),
+                                },
+                                "acknowledged_safety_checks": [c.model_dump() for c in checks],
+                                "current_url": executor.current_url,
+                            }
+                        )
+                if not outputs:
+                    break
+                params = {**base, "previous_response_id": response.id, "input": outputs}
+            result.final_url = executor.current_url
+            for selector in script.done.text:
+                text = await page.locator(selector).text_content() or ""
+                result.result_text = text.strip()
+                emit(f"page says: {result.result_text}")
+            if screenshot_path is not None:
+                screenshot_path.parent.mkdir(parents=True, exist_ok=True)
+                screenshot_path.write_bytes(await executor.screenshot())
+                result.screenshot = screenshot_path
+                emit(f"screenshot saved to {screenshot_path}")
     return result
 
 

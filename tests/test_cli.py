@@ -52,6 +52,7 @@ def test_demo_runs_offline_end_to_end(tmp_path: Path) -> None:
         "page says: Ordered: name=Grace Hopper, colour=blue, gift=yes, password length=7"
         in result.stdout
     )
-    assert "click back at (0, 0)  -> https://shop.example/form.html" in result.stdout
+    assert "keypress Control+A (model said CTRL+A)" in result.stdout
+    assert "model says: I placed the order" in result.stdout
     assert "demo finished:" in result.stdout
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

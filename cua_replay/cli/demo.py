@@ -18,7 +18,7 @@ def demo(
         typer.Option("--screenshot", dir_okay=False, help="Save the final screenshot (PNG) here."),
     ] = None,
 ) -> None:
-    """Run scripted wire actions in headless Chromium on the fixture site (offline, no keys)."""
+    """Run the fake model's demo scenario in headless Chromium (offline, no API key)."""
     with reported():
         result = asyncio.run(run_demo(screenshot_path=screenshot, on_step=typer.echo))
-    typer.echo(f"demo finished: {len(result.steps)} steps, final page {result.final_url}")
+    typer.echo(f"demo finished: {result.responses} responses, final page {result.final_url}")
