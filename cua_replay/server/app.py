@@ -16,7 +16,6 @@ from typing import Any
 
 import anyio
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
@@ -57,6 +56,9 @@ class ConnectionDropped(Exception):
 
 
 class _DropResponse(Response):
+    error_code = "connection_dropped"
+    """What ``state.log`` records: the client sees no status at all."""
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send(
             {
@@ -109,6 +111,8 @@ class FakeResponsesApp:
             routes=routes,
             exception_handlers={404: self._no_route, 405: self._no_route},
         )
+        # A trailing slash is a wrong URL (404 in the envelope), not a bare 307 to follow.
+        self._app.router.redirect_slashes = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._app(scope, receive, send)
@@ -173,11 +177,15 @@ class FakeResponsesApp:
             state.remember_output(output, conversation)
             if reply.final and outcome.status == "completed":
                 state.finished.append(body["id"])
+        response: Response
         if checked.stream:
             options = checked.body.get("stream_options") or {}
             obfuscate = options.get("include_obfuscation") is not False
-            return self._sse(body, obfuscate, request_id, stream_error)
-        return Response(raw, media_type="application/json", headers=self._headers(request_id))
+            response = self._sse(body, obfuscate, request_id, stream_error)
+        else:
+            response = Response(raw, media_type="application/json", headers=self._headers(request_id))
+        response.response_id = body["id"]  # type: ignore[attr-defined]
+        return response
 
     def _sse(
         self, body: dict[str, Any], obfuscate: bool, request_id: str, error: str | None
@@ -196,9 +204,10 @@ class FakeResponsesApp:
             stored = self._stored(request)
             if request.query_params.get("stream") == "true":
                 after = _int_param(request, "starting_after", -1, -1, 1_000_000)
+                obfuscate = request.query_params.get("include_obfuscation") != "false"
                 selected = [
                     ev
-                    for ev in events(stored.body, self.state.ids)
+                    for ev in events(stored.body, self.state.ids, obfuscate=obfuscate)
                     if ev["sequence_number"] > after
                 ]
 
@@ -273,7 +282,7 @@ class FakeResponsesApp:
         self.state.log.append(RequestRecord(request.method, request.url.path, 404, None))
         return Response(
             error.body(flavour),
-            status_code=404 if not isinstance(exc, HTTPException) else exc.status_code,
+            status_code=error.status,
             media_type="application/json",
             headers=self._headers(request_id),
         )
@@ -297,7 +306,9 @@ class FakeResponsesApp:
             int((time.perf_counter() - started) * 1000)
         )
         code = getattr(response, "error_code", None)
-        response_id = request.path_params.get("response_id")
+        response_id = getattr(response, "response_id", None) or request.path_params.get(
+            "response_id"
+        )
         self.state.log.append(
             RequestRecord(request.method, request.url.path, response.status_code, code, response_id)
         )

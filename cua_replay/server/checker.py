@@ -113,9 +113,11 @@ class ContractChecker:
 
     def parse(self, raw: bytes) -> dict[str, Any]:
         try:
-            body = json.loads(raw)
+            body = json.loads(raw, parse_constant=_not_json, parse_float=_finite)
         except (ValueError, RecursionError):
             raise e.invalid_json() from None
+        if _deeper_than(body, MAX_DEPTH):
+            raise e.invalid_json()
         if not isinstance(body, dict):
             raise e.invalid_type("body", "an object", body)
         return body
@@ -285,6 +287,41 @@ class ContractChecker:
 # -- field checks -------------------------------------------------------------------------
 
 
+MAX_DEPTH = 128
+"""Deeper nesting is refused as unparseable, as strict parsers do (serde_json's default
+limit). Past a few hundred levels the server's own recursion (copying, encoding an echoed
+``text`` or ``tools``) would fail, and for a stream only after the 200 went out."""
+
+
+def _deeper_than(value: object, limit: int) -> bool:
+    """Does ``value`` nest arrays and objects deeper than ``limit``? Walked level by level."""
+    level = [value] if isinstance(value, dict | list) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return True
+        below: list[object] = []
+        for node in level:
+            children = node.values() if isinstance(node, dict) else node
+            below += [child for child in children if isinstance(child, dict | list)]
+        level = below
+    return False
+
+
+def _not_json(constant: str) -> float:
+    """``NaN`` and ``Infinity`` are Python's extensions, not JSON: the service refuses them."""
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _finite(text: str) -> float:
+    """A number past the float range (``1e400``) is a parse error, as in strict parsers."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number out of range: {text}")
+    return value
+
+
 def _string(value: object, path: str, *, nonempty: bool = False, limit: int | None = None) -> str:
     if not isinstance(value, str):
         raise e.invalid_type(path, "a string", value)
@@ -325,8 +362,12 @@ def _number(value: object, path: str, low: float, high: float) -> None:
         return
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise e.invalid_type(path, "a number", value)
-    if not math.isfinite(value) or value > high or value < low:
-        raise e.out_of_range(path, float(value), low, high)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer past the float range: 10**400
+        number = math.inf if value > 0 else -math.inf
+    if not math.isfinite(number) or number > high or number < low:
+        raise e.out_of_range(path, number, low, high)
 
 
 def _integer(value: object, path: str, low: int, high: int) -> None:
@@ -605,6 +646,29 @@ def _checks(checks: object, path: str) -> None:
 
 
 _DATA_URL = re.compile(r"data:([^;,]*)((?:;[^;,]*)*),", re.ASCII)
+_BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_HEAD_CHARS = 64
+"""Base64 characters decoded to read an image's format and size: 48 bytes, past every header."""
+
+
+def _base64_head(payload: str) -> bytes | None:
+    """The first bytes ``payload`` decodes to, or None unless it is strict RFC 4648 base64.
+
+    Only the alphabet, a length that is a multiple of 4, and at most two ``=`` at the very
+    end: the verdict of ``binascii.a2b_base64(payload, strict_mode=True)``, except that
+    Python 3.11's also lets surplus ``=`` follow a complete quad (``QUJD=``), as 3.13's
+    does not. A screenshot is ~400 KB of base64: decoding all of it cost more than
+    everything else the server does with the request, and ``bytes.translate`` checks the
+    characters ~7x faster. Only the head is decoded, for the format and the size.
+    """
+    try:
+        encoded = payload.encode("ascii")
+    except UnicodeEncodeError:
+        return None
+    padding = 2 if encoded.endswith(b"==") else 1 if encoded.endswith(b"=") else 0
+    if len(encoded) % 4 or encoded.translate(None, _BASE64_ALPHABET) != b"=" * padding:
+        return None
+    return binascii.a2b_base64(encoded[:_HEAD_CHARS], strict_mode=True)
 
 
 def _image_url(value: object, path: str, flavour: Flavour) -> tuple[int, int] | None:
@@ -623,10 +687,9 @@ def _image_url(value: object, path: str, flavour: Flavour) -> tuple[int, int] | 
     payload = url[match.end() :]
     if not payload:
         raise e.invalid_image_url(path, "empty base64-encoded bytes.")
-    try:
-        data = binascii.a2b_base64(payload, strict_mode=True)
-    except (binascii.Error, ValueError):
-        raise e.invalid_image_url(path, "invalid base64-encoded bytes.") from None
+    data = _base64_head(payload)
+    if data is None:
+        raise e.invalid_image_url(path, "invalid base64-encoded bytes.")
     if image_kind(data) is None:
         raise e.invalid_image(path, "the data is not a PNG, JPEG, WebP or GIF image.")
     return image_size(data)
@@ -648,7 +711,8 @@ def _producible(item: dict[str, Any]) -> bool:
 def _task(items: list[dict[str, Any]]) -> str | None:
     """The first user message's text: the task the conversation is about."""
     for item in items:
-        if item.get("role") == "user":
+        # Only a message's content was checked: another item may carry any "role".
+        if item.get("role") == "user" and item.get("type") in (None, "message"):
             content = item.get("content")
             if isinstance(content, str):
                 return content

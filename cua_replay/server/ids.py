@@ -38,7 +38,9 @@ class IdFactory:
 
     def encrypted_reasoning(self, model: str, item_id: str, summary: str) -> str:
         """Opaque, but verifiable: a replayed reasoning item must come back unchanged."""
-        mac = hmac.new(self._seed, f"{model}\0{item_id}\0{summary}".encode(), "sha256").hexdigest()
+        # surrogatepass: a model name or item id may hold a lone surrogate (JSON "\ud800").
+        message = f"{model}\0{item_id}\0{summary}".encode("utf-8", "surrogatepass")
+        mac = hmac.new(self._seed, message, "sha256").hexdigest()
         return "gAAAAAB" + mac
 
     def obfuscation(self, *parts: object) -> str:

@@ -32,9 +32,15 @@ class ServerURLs:
 
 
 def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
-    """Bind first, so the port (``0`` = any free one) is known before serving starts."""
+    """Bind first, so the port (``0`` = any free one) is known before serving starts.
+
+    ``IPPROTO_TCP`` explicitly: asyncio sets ``TCP_NODELAY`` only on accepted sockets
+    whose ``proto`` says TCP, and accepted sockets inherit it from this one. With the
+    default ``0``, Nagle holds each response body (written after its headers) until
+    the client's delayed ACK, ~40 ms per keep-alive request on Linux.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))

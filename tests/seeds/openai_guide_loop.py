@@ -1,4 +1,4 @@
-"""Seed 003's loop (the OpenAI computer-use guide, Playwright sync API), run against the fake server.
+"""Seed 003's loop (OpenAI computer-use guide, sync Playwright), run against the fake server.
 
 Source: /work/shared/seeds/003_293ae80c996b7bd8.txt with its interleaved line
 numbers stripped. Verbatim from the guide, in its order:
@@ -199,7 +199,7 @@ def main(
     task: str,
     inspect: Callable[[Page], Any] | None = None,
 ) -> tuple[Any, Any, FixtureSite]:
-    """Run the guide's loop on ``start_url``; return the last response, ``inspect(page)``, the site."""
+    """Run the guide's loop from ``start_url``; return the last response, inspect(page), site."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             headless=True,

@@ -28,7 +28,6 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-
 from starlette.types import Receive, Scope, Send
 
 from cua_replay.server import FakeResponsesApp, FakeResponsesServer, load_scenario
