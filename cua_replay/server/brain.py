@@ -49,8 +49,13 @@ class Decision:
 class Brain(Protocol):
     name: str
 
-    def decide(self, request: CreateRequest, attempt: int) -> Decision:
-        """Answer ``request``; ``attempt`` counts identical bodies seen (1 = first), for faults."""
+    def decide(self, request: CreateRequest) -> Decision:
+        """Answer ``request``, possibly with a fault.
+
+        The app applies a fault to the first ``fault.times`` identical request
+        bodies only (the SDK retries with identical bytes), so a brain need not
+        count attempts.
+        """
         ...
 
 
@@ -66,7 +71,7 @@ class ScriptedBrain:
         self.name = scenario.name
         self._steps = {"preview": scenario.steps("preview"), "ga": scenario.steps("ga")}
 
-    def decide(self, request: CreateRequest, attempt: int) -> Decision:
+    def decide(self, request: CreateRequest) -> Decision:
         if request.tool is not None:
             flavour = request.tool.kind
         else:
@@ -95,9 +100,7 @@ class ScriptedBrain:
             for rule in self.scenario.safety:
                 if rule.matches(request.current_url) and all(c.code != rule.code for c in checks):
                     checks.append(SafetyCheck(code=rule.code, message=rule.message))
-        fault = step.turn.fault
-        if not step.first or fault is None or attempt > fault.times:
-            fault = None
+        fault = step.turn.fault if step.first else None
         reply = Reply(step.reasoning, step.actions, tuple(checks), step.turn.message)
         return Decision(reply, fault, {"turn": step.number})
 
