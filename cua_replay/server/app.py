@@ -187,7 +187,9 @@ class FakeResponsesApp:
             obfuscate = options.get("include_obfuscation") is not False
             response = self._sse(body, obfuscate, request_id, stream_error)
         else:
-            response = Response(raw, media_type="application/json", headers=self._headers(request_id))
+            response = Response(
+                raw, media_type="application/json", headers=self._headers(request_id)
+            )
         response.response_id = body["id"]  # type: ignore[attr-defined]
         return response
 
@@ -260,7 +262,7 @@ class FakeResponsesApp:
                 if not positions:
                     raise APIError(
                         400,
-                        f"No item with id '{e._short(after)}' in this response's input items.",
+                        f"No item with id '{e.shorten(after)}' in this response's input items.",
                         param="after",
                         code="invalid_value",
                     )
@@ -310,9 +312,7 @@ class FakeResponsesApp:
         except Exception:
             logger.exception("fake server bug answering %s %s", request.method, request.url.path)
             response = self._error(e.server_error(request_id), flavour, request_id)
-        response.headers["openai-processing-ms"] = str(
-            int((time.perf_counter() - started) * 1000)
-        )
+        response.headers["openai-processing-ms"] = str(int((time.perf_counter() - started) * 1000))
         code = getattr(response, "error_code", None)
         response_id = getattr(response, "response_id", None) or request.path_params.get(
             "response_id"

@@ -8,9 +8,9 @@ has to implement :class:`Brain`.
 
 The scripted brain is a pure function of the conversation so far: its position
 in the script is the number of ``computer_call_output`` items and assistant
-messages in the effective history. Two conversations cannot disturb each other, and a stateless client
-(full history, no ``previous_response_id``) lands on the same step as a
-chaining one.
+messages in the effective history. Two conversations cannot disturb each other,
+and a stateless client (full history, no ``previous_response_id``) lands on the
+same step as a chaining one.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .checker import CreateRequest
-from .errors import APIError
+from .errors import APIError, shorten
 from .scenario import Fault, SafetyCheck, Scenario, Step
 
 
@@ -112,7 +112,7 @@ class ScriptedBrain:
             and fnmatch.fnmatchcase(request.current_url, expect.current_url)
         ):
             got = (
-                f"'{request.current_url}'"
+                f"'{shorten(request.current_url)}'"
                 if request.current_url is not None
                 else "no current_url (send it on the computer_call_output)"
             )
@@ -125,7 +125,7 @@ class ScriptedBrain:
         ):
             raise expectation_failed(
                 f"{where} expected a task containing '{expect.task_contains}', but the task is "
-                f"{request.task!r}."
+                f"{shorten(request.task)!r}."
             )
         missing = [code for code in expect.acknowledged if code not in request.acknowledged]
         if missing:

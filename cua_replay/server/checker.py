@@ -208,7 +208,7 @@ class ContractChecker:
         if emitted is None:
             raise APIError(
                 400,
-                f"Item with id '{e._short(item['id'])}' not found.",
+                f"Item with id '{e.shorten(item['id'])}' not found.",
                 param=f"input[{index}].id",
                 code="item_not_found",
             )
@@ -295,13 +295,13 @@ limit). Past a few hundred levels the server's own recursion (copying, encoding 
 
 def _deeper_than(value: object, limit: int) -> bool:
     """Does ``value`` nest arrays and objects deeper than ``limit``? Walked level by level."""
-    level = [value] if isinstance(value, dict | list) else []
+    level: list[Any] = [value] if isinstance(value, dict | list) else []
     depth = 0
     while level:
         depth += 1
         if depth > limit:
             return True
-        below: list[object] = []
+        below: list[Any] = []
         for node in level:
             children = node.values() if isinstance(node, dict) else node
             below += [child for child in children if isinstance(child, dict | list)]
@@ -381,7 +381,7 @@ def _integer(value: object, path: str, low: int, high: int) -> None:
         raise APIError(
             400,
             f"Invalid '{path}': integer {word} value. Expected a value {bound}, but got "
-            f"{e._short(str(value))} instead.",
+            f"{e.shorten(str(value))} instead.",
             param=path,
             code=f"integer_{word.replace(' ', '_')}_value",
         )
@@ -681,7 +681,7 @@ def _image_url(value: object, path: str, flavour: Flavour) -> tuple[int, int] | 
         raise e.invalid_image_url(path, "a value without the 'data:' prefix.")
     mime, params = match.group(1).lower(), match.group(2).lower()
     if not mime.startswith("image/"):
-        raise e.invalid_image_url(path, f"a data URL with MIME type '{e._short(mime, 40)}'.")
+        raise e.invalid_image_url(path, f"a data URL with MIME type '{e.shorten(mime, 40)}'.")
     if ";base64" not in params:
         raise e.invalid_image_url(path, "a data URL that is not base64-encoded.")
     payload = url[match.end() :]

@@ -93,7 +93,8 @@ def missing_parameter(path: str) -> APIError:
 
 
 def unknown_parameter(path: str) -> APIError:
-    return APIError(400, f"Unknown parameter: '{path}'.", param=path, code="unknown_parameter")
+    shown = shorten(path)
+    return APIError(400, f"Unknown parameter: '{shown}'.", param=shown, code="unknown_parameter")
 
 
 def invalid_type(path: str, expected: str, value: object) -> APIError:
@@ -112,7 +113,7 @@ def invalid_value(path: str, value: object, supported: list[str]) -> APIError:
         shown = f"'{supported[0]}'"
     return APIError(
         400,
-        f"Invalid value: '{_short(value)}'. Supported values are: {shown}.",
+        f"Invalid value: '{shorten(value)}'. Supported values are: {shown}.",
         param=path,
         code="invalid_value",
     )
@@ -139,7 +140,7 @@ def out_of_range(path: str, value: float, low: float | None, high: float | None)
 def previous_response_not_found(response_id: str) -> APIError:
     return APIError(
         400,
-        f"Previous response with id '{_short(response_id)}' not found.",
+        f"Previous response with id '{shorten(response_id)}' not found.",
         param="previous_response_id",
         code="previous_response_not_found",
     )
@@ -149,7 +150,7 @@ def response_not_found(response_id: str) -> APIError:
     # Emulator consensus only (API_CONTRACT §5.2): the real 404 body is unverified.
     return APIError(
         404,
-        f"No response found with id '{_short(response_id)}'.",
+        f"No response found with id '{shorten(response_id)}'.",
         param="response_id",
         code="response_not_found",
     )
@@ -162,7 +163,7 @@ def no_tool_output(call_id: str) -> APIError:
 def no_tool_call(call_id: str) -> APIError:
     # Only the prefix is verified (API_CONTRACT §10); the suffix follows the function-call sibling.
     return APIError(
-        400, f"No tool call found for computer call with call_id {_short(call_id)}.", param="input"
+        400, f"No tool call found for computer call with call_id {shorten(call_id)}.", param="input"
     )
 
 
@@ -175,7 +176,7 @@ def unacknowledged(check_ids: list[str]) -> APIError:
 def reasoning_without_following(item_id: str) -> APIError:
     return APIError(
         400,
-        f"Item '{_short(item_id)}' of type 'reasoning' was provided without its required "
+        f"Item '{shorten(item_id)}' of type 'reasoning' was provided without its required "
         "following item.",
         param="input",
     )
@@ -203,7 +204,7 @@ def truncation_required(model: str) -> APIError:
     # No verbatim string exists (API_CONTRACT §10); this is the contract's suggestion.
     return APIError(
         400,
-        f"The '{_short(model)}' model requires 'truncation' to be set to 'auto'.",
+        f"The '{shorten(model)}' model requires 'truncation' to be set to 'auto'.",
         param="truncation",
         code="invalid_value",
     )
@@ -220,7 +221,7 @@ def invalid_image(path: str, problem: str) -> APIError:
 
 
 def invalid_url(method: str, path: str) -> APIError:
-    return APIError(404, f"Invalid URL ({method} {_short(path)})")
+    return APIError(404, f"Invalid URL ({method} {shorten(path)})")
 
 
 def missing_key(flavour: Flavour) -> APIError:
@@ -274,7 +275,7 @@ def _json_type(value: object) -> str:
     return "an object"
 
 
-def _short(value: object, limit: int = 200) -> str:
+def shorten(value: object, limit: int = 200) -> str:
     """Quote user input in a message without echoing megabytes back."""
     if isinstance(value, dict | list):
         return "{...}" if isinstance(value, dict) else "[...]"

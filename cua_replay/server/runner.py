@@ -88,7 +88,9 @@ class FakeResponsesServer:
 
     def start(self) -> FakeResponsesServer:
         self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True,
+            target=self._server.run,
+            kwargs={"sockets": [self._socket]},
+            daemon=True,
             name="cua-replay-fake-server",
         )
         self._thread.start()

@@ -47,7 +47,9 @@ from cua_replay.site import FixtureSite
 import time
 import base64
 from openai import OpenAI
+
 client = OpenAI()
+
 
 def handle_model_action(page, action):
     """
@@ -55,10 +57,9 @@ def handle_model_action(page, action):
     execute the corresponding operation on the Playwright page.
     """
     action_type = action.type
-    
+
     try:
         match action_type:
-
             case "click":
                 x, y = action.x, action.y
                 button = action.button
@@ -71,7 +72,9 @@ def handle_model_action(page, action):
             case "scroll":
                 x, y = action.x, action.y
                 scroll_x, scroll_y = action.scroll_x, action.scroll_y
-                print(f"Action: scroll at ({x}, {y}) with offsets (scroll_x={scroll_x}, scroll_y={scroll_y})")
+                print(
+                    f"Action: scroll at ({x}, {y}) with offsets (scroll_x={scroll_x}, scroll_y={scroll_y})"
+                )
                 page.mouse.move(x, y)
                 page.evaluate(f"window.scrollBy({scroll_x}, {scroll_y})")
 
@@ -86,12 +89,12 @@ def handle_model_action(page, action):
                         page.keyboard.press(" ")
                     else:
                         page.keyboard.press(k)
-            
+
             case "type":
                 text = action.text
                 print(f"Action: type text: {text}")
                 page.keyboard.type(text)
-            
+
             case "wait":
                 print(f"Action: wait")
                 time.sleep(2)
@@ -150,7 +153,7 @@ def computer_use_loop(instance, response):
                     "type": "computer_use_preview",
                     "display_width": 1024,
                     "display_height": 768,
-                    "environment": "browser"
+                    "environment": "browser",
                 }
             ],
             input=[
@@ -159,11 +162,11 @@ def computer_use_loop(instance, response):
                     "type": "computer_call_output",
                     "output": {
                         "type": "input_image",
-                        "image_url": f"data:image/png;base64,{screenshot_base64}"
-                    }
+                        "image_url": f"data:image/png;base64,{screenshot_base64}",
+                    },
                 }
             ],
-            truncation="auto"
+            truncation="auto",
         )
 
     return response
@@ -215,17 +218,19 @@ def main(
             # The guide's "Send a CUA request", verbatim but for the task.
             response = client.responses.create(
                 model="computer-use-preview",
-                tools=[{
-                    "type": "computer_use_preview",
-                    "display_width": 1024,
-                    "display_height": 768,
-                    "environment": "browser" # other possible values: "mac", "windows", "ubuntu"
-                }],
+                tools=[
+                    {
+                        "type": "computer_use_preview",
+                        "display_width": 1024,
+                        "display_height": 768,
+                        "environment": "browser",  # other possible values: "mac", "windows", "ubuntu"
+                    }
+                ],
                 input=[
                     {
                         "role": "user",
                         # CHANGED: the scenario's task instead of the guide's example prompt.
-                        "content": task
+                        "content": task,
                     }
                     # Optional: include a screenshot of the initial state of the environment
                     # {
@@ -236,7 +241,7 @@ def main(
                 reasoning={
                     "generate_summary": "concise",
                 },
-                truncation="auto"
+                truncation="auto",
             )
 
             print(response.output)

@@ -101,7 +101,9 @@ def test_a_yaml_file_loads_and_takes_its_name_from_the_file(tmp_path: Path) -> N
 
 
 def test_unknown_names_list_the_builtins() -> None:
-    with pytest.raises(ScenarioError, match=r"No scenario named 'nope'\. Built-in scenarios: .*demo"):
+    with pytest.raises(
+        ScenarioError, match=r"No scenario named 'nope'\. Built-in scenarios: .*demo"
+    ):
         load_scenario("nope")
 
 
