@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from dataclasses import dataclass
@@ -51,11 +52,55 @@ def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     return sock
 
 
-def uvicorn_server(app: FakeResponsesApp) -> uvicorn.Server:
-    config = uvicorn.Config(
+def uvicorn_config(app: FakeResponsesApp) -> uvicorn.Config:
+    return uvicorn.Config(
         app, log_level="warning", lifespan="off", access_log=False, timeout_graceful_shutdown=1
     )
-    return uvicorn.Server(config)
+
+
+def uvicorn_server(app: FakeResponsesApp) -> uvicorn.Server:
+    """The foreground server of ``cua-replay serve``: uvicorn as is, Ctrl+C included."""
+    return uvicorn.Server(uvicorn_config(app))
+
+
+class _PromptServer(uvicorn.Server):
+    """uvicorn's server without its polling: it stops when asked, not on its next 0.1 s tick.
+
+    A test starts and stops a server per test; uvicorn's tick and its fixed 0.1 s pause
+    in ``shutdown`` cost ~0.2 s a time, which across a suite is most of the server
+    tests' wall time.
+    """
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def main_loop(self) -> None:
+        await self.on_tick(0)  # the default headers (date, server), as uvicorn sets them
+        self._wake = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        if not self.should_exit:
+            await self._wake.wait()
+
+    def request_stop(self) -> None:
+        self.should_exit = True
+        if self._loop is not None and self._wake is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()
+        for connection in list(self.server_state.connections):
+            connection.shutdown()
+        await asyncio.sleep(0)  # a yield, not a wait: closed connections report in
+        try:
+            await asyncio.wait_for(
+                self._wait_tasks_to_complete(), self.config.timeout_graceful_shutdown
+            )
+        except TimeoutError:
+            for task in self.server_state.tasks:
+                task.cancel()
 
 
 class FakeResponsesServer:
@@ -78,7 +123,7 @@ class FakeResponsesServer:
         self._socket = bind(host, port)
         address = self._socket.getsockname()
         self.urls = ServerURLs.for_address(host, address[1])
-        self._server = uvicorn_server(self.app)
+        self._server = _PromptServer(uvicorn_config(self.app))
         self._thread: threading.Thread | None = None
 
     @property
@@ -106,7 +151,7 @@ class FakeResponsesServer:
         return self
 
     def stop(self) -> None:
-        self._server.should_exit = True
+        self._server.request_stop()
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._socket.close()
