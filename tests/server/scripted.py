@@ -8,12 +8,9 @@ satisfies the scenario runs any scenario to its final message without Chromium.
 
 from __future__ import annotations
 
-import base64
 import fnmatch
 import http.client
 import json
-import struct
-import zlib
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,25 +20,10 @@ from openai.types.responses import Response
 
 from cua_replay.server import Scenario
 from tests.server.driver import History, Tool, create, tools_for
+from tests.server.images import data_url, png
 
-
-def _png(width: int = 1, height: int = 1) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    rows = b"".join(b"\x00" + b"\x00\x00\x00" * width for _ in range(height))
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
-
-
-TINY_PNG = _png()
-TINY_DATA_URL = "data:image/png;base64," + base64.b64encode(TINY_PNG).decode()
+TINY_PNG = png()
+TINY_DATA_URL = data_url(TINY_PNG)
 
 
 def satisfying(glob: str) -> str:

@@ -20,11 +20,8 @@ which the test replaces with real ids in the path and body bytes before sending.
 
 from __future__ import annotations
 
-import base64
 import copy
 import json
-import struct
-import zlib
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -32,6 +29,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from cua_replay.server.checker import ITEM_TYPES, TOP_LEVEL
+from tests.server.images import data_url, png
 
 PREVIOUS_ID = "resp_HOSTILE_PREVIOUS"
 """A stored response whose computer call :data:`CALL_ID` the follow-up template answers."""
@@ -55,26 +53,6 @@ JSON_TYPE = ("Content-Type", "application/json")
 
 MiB = 1 << 20
 HUGE_SIZES = (MiB, 10 * MiB)
-
-
-def png(width: int = 1, height: int = 1) -> bytes:
-    """A real (tiny) PNG: signature, IHDR, one IDAT, IEND."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = struct.pack(">I", zlib.crc32(kind + data))
-        return struct.pack(">I", len(data)) + kind + data + crc
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00\x10\x20\x30"))
-        + chunk(b"IEND", b"")
-    )
-
-
-def data_url(data: bytes, mime: str = "image/png") -> str:
-    return f"data:{mime};base64," + base64.b64encode(data).decode()
 
 
 SHOT = data_url(png())

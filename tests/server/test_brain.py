@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import struct
-import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +10,7 @@ import pytest
 from openai import OpenAI
 
 from cua_replay.server import FakeResponsesServer, Scenario
+from tests.server.images import data_url, png
 
 PREVIEW = {
     "type": "computer_use_preview",
@@ -22,19 +20,7 @@ PREVIEW = {
 }
 
 
-def _png() -> str:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-    png += chunk(b"IDAT", zlib.compress(b"\x00\x10\x20\x30")) + chunk(b"IEND", b"")
-    return "data:image/png;base64," + base64.b64encode(png).decode()
-
-
-SHOT = _png()
+SHOT = data_url(png())
 
 SCENARIO = Scenario.model_validate(
     {

@@ -9,9 +9,6 @@ or refused what it sends, these runs would stop with an error.
 from __future__ import annotations
 
 import asyncio
-import base64
-import struct
-import zlib
 from typing import Any
 
 import pytest
@@ -19,21 +16,9 @@ from openai import AsyncOpenAI, OpenAI
 from openai.lib.computer import AsyncComputerToolset, ComputerToolset, ComputerUseError
 
 from cua_replay.server import FakeResponsesServer, Scenario, load_scenario
+from tests.server.images import data_url, png
 
-
-def _png() -> str:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-    png += chunk(b"IDAT", zlib.compress(b"\x00\x10\x20\x30")) + chunk(b"IEND", b"")
-    return "data:image/png;base64," + base64.b64encode(png).decode()
-
-
-SHOT = {"type": "computer_screenshot", "image_url": _png()}
+SHOT = {"type": "computer_screenshot", "image_url": data_url(png())}
 
 
 class Recorder:

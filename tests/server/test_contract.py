@@ -11,10 +11,8 @@ from __future__ import annotations
 import base64
 import json
 import re
-import struct
 import urllib.error
 import urllib.request
-import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -32,6 +30,7 @@ from openai.types.responses import (
 )
 
 from cua_replay.server import FakeResponsesServer, Scenario
+from tests.server.images import data_url, png
 
 TASK = "Click the button, then type hi."
 SCENARIO = Scenario.model_validate(
@@ -75,27 +74,7 @@ INVALID_JSON = (
 )
 
 
-def tiny_png() -> bytes:
-    """A valid 1x1 RGB PNG, built by hand so the tests need no image library."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
-        + chunk(b"IEND", b"")
-    )
-
-
-def data_url(data: bytes, mime: str = "image/png") -> str:
-    return f"data:{mime};base64," + base64.b64encode(data).decode()
-
-
-PNG_URL = data_url(tiny_png())
+PNG_URL = data_url(png())
 
 
 # -- clients and helpers -----------------------------------------------------------------
@@ -454,7 +433,7 @@ def test_ga_tool_does_not_need_truncation(any_client: OpenAI) -> None:
 
 BAD_IMAGES = [
     pytest.param(
-        base64.b64encode(tiny_png()).decode(),
+        base64.b64encode(png()).decode(),
         "a value without the 'data:' prefix.",
         id="no-data-prefix",
     ),
@@ -516,7 +495,7 @@ def test_data_url_of_bytes_that_are_no_image(any_client: OpenAI) -> None:
 @pytest.mark.parametrize(
     ("data", "mime"),
     [
-        (tiny_png(), "image/png"),
+        (png(), "image/png"),
         (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "image/jpeg"),
         (b"RIFF\x1a\x00\x00\x00WEBPVP8L", "image/webp"),
         (b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", "image/gif"),
