@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -39,6 +39,9 @@ from .sse import encode, events
 from .state import RequestRecord, ServerState, StoredResponse
 
 logger = logging.getLogger(__name__)
+
+Handler = Callable[[Flavour, str], Awaitable[Response]]
+"""A route's work once authenticated: (flavour, request id) -> response."""
 
 PREFIXES = ("/v1", "/openai", "/openai/v1")
 RATE_LIMIT_HEADERS = {
@@ -295,7 +298,7 @@ class FakeResponsesApp:
 
     # -- the shared cycle -----------------------------------------------------------------
 
-    async def _guard(self, request: Request, handle: Any) -> Response:
+    async def _guard(self, request: Request, handle: Handler) -> Response:
         """Auth, then ``handle``; every failure becomes an error in the flavour's envelope."""
         started = time.perf_counter()
         request_id = self.state.next_request_id()
