@@ -13,6 +13,7 @@ import uvicorn
 from .app import FakeResponsesApp
 from .brain import Brain
 from .scenario import Scenario
+from .state import ServerState
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,18 @@ class _PromptServer(uvicorn.Server):
         super().__init__(config)
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.settled = threading.Event()
+        """Set once the server is serving, or has given up trying."""
+
+    def run_until_stopped(self, sockets: list[socket.socket]) -> None:
+        try:
+            self.run(sockets=sockets)
+        finally:
+            self.settled.set()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        self.settled.set()
 
     async def main_loop(self) -> None:
         await self.on_tick(0)  # the default headers (date, server), as uvicorn sets them
@@ -127,25 +140,19 @@ class FakeResponsesServer:
         self._thread: threading.Thread | None = None
 
     @property
-    def state(self):  # type: ignore[no-untyped-def]
+    def state(self) -> ServerState:
         """The server's memory: ``log`` of handled requests, ``finished`` conversations."""
         return self.app.state
 
     def start(self) -> FakeResponsesServer:
         self._thread = threading.Thread(
-            target=self._server.run,
-            kwargs={"sockets": [self._socket]},
+            target=self._server.run_until_stopped,
+            args=([self._socket],),
             daemon=True,
             name="cua-replay-fake-server",
         )
         self._thread.start()
-        started = threading.Event()
-
-        def poll() -> None:
-            while not self._server.started and self._thread is not None and self._thread.is_alive():
-                started.wait(0.005)
-
-        poll()
+        self._server.settled.wait(timeout=60)
         if not self._server.started:
             raise RuntimeError("The fake Responses server failed to start; see the log above.")
         return self
