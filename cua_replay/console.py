@@ -1,0 +1,88 @@
+"""The live view of a run: a loop listener that prints each step as it happens (rich)."""
+
+from __future__ import annotations
+
+import time
+
+from rich.console import Console
+from rich.markup import escape
+
+from .actions import Action, Click, DoubleClick, Drag, Keypress, Move, Scroll, Type
+from .events import (
+    ActionExecuted,
+    Event,
+    MessageReceived,
+    PageEvent,
+    ReasoningSummary,
+    RequestSent,
+    ResponseReceived,
+    SafetyDecision,
+    Stopped,
+    StopReason,
+)
+
+
+class ConsoleView:
+    """Prints step, action, reasoning summary, URL and elapsed time; never the screenshots."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console(highlight=False)
+        self._started = time.perf_counter()
+
+    def __call__(self, event: Event) -> None:
+        say = self.console.print
+        clock = f"[dim]{time.perf_counter() - self._started:6.2f}s[/]"
+        match event:
+            case RequestSent(step=step, request=request):
+                mode = "chained" if request.get("previous_response_id") else "full history"
+                if step == 1:
+                    mode = "task"
+                say(f"{clock} [bold]step {step}[/] request ({mode}, model {request['model']})")
+            case ResponseReceived(response=response, elapsed_s=elapsed):
+                kinds = ", ".join(item.type for item in response.output)
+                say(f"{clock}   response {response.id} [{kinds}] in {elapsed:.2f}s")
+            case ReasoningSummary(text=text):
+                say(f"{clock}   [italic]reasoning:[/] {escape(text)}")
+            case MessageReceived(text=text):
+                say(f"{clock}   [bold green]model says:[/] {escape(text)}")
+            case SafetyDecision(checks=checks, approved=approved, decided_by=who, reason=why):
+                codes = ", ".join(str(c.get("code")) for c in checks)
+                verdict = "[green]acknowledged[/]" if approved else "[red]denied[/]"
+                tail = f" ({escape(why)})" if why else ""
+                say(f"{clock}   [yellow]safety check[/] {codes}: {verdict} by {who}{tail}")
+            case ActionExecuted(action=action, url=url, elapsed_s=elapsed):
+                what = escape(describe(action))
+                say(f"{clock}     {what} -> {escape(url)} [dim]{elapsed:.2f}s[/]")
+            case PageEvent(kind=kind, detail=detail):
+                shown = ", ".join(f"{k}={v}" for k, v in detail.items())
+                say(f"{clock}     [magenta]{kind}[/] {escape(shown)}")
+            case Stopped(reason=reason, steps=steps, detail=detail, final_message=message):
+                colour = "green" if reason is StopReason.COMPLETED else "red"
+                say(
+                    f"{clock} [bold {colour}]stopped: {reason.value}[/] after {steps} "
+                    f"responses ({escape(detail)})"
+                )
+                if message:
+                    say(f"         final message: {escape(message)}")
+            case _:
+                pass
+
+
+def describe(action: Action) -> str:
+    """One line for an action: what ran, where it landed, what the model asked for."""
+    if isinstance(action, Drag):
+        points = " -> ".join(f"({p.x}, {p.y})" for p in action.path)
+        return f"drag {points}"
+    if isinstance(action, Keypress):
+        return f"keypress {'+'.join(action.keys)} (model said {'+'.join(action.model_keys)})"
+    if isinstance(action, Type):
+        return f"type {action.text!r}"
+    if isinstance(action, Click | DoubleClick | Move | Scroll):
+        at = action.at
+        where = f"({at.x}, {at.y})"
+        if at.clamped or (at.x, at.y) != (at.model_x, at.model_y):
+            where += f" from model ({at.model_x}, {at.model_y})"
+        extra = f" {action.button}" if isinstance(action, Click) else ""
+        held = f" holding {'+'.join(action.modifiers)}" if action.modifiers else ""
+        return f"{action.type}{extra} at {where}{held}"
+    return action.type
