@@ -22,7 +22,7 @@ alternating (ours, seed, ours, seed, ...) so machine noise hits both alike.
 The fake server's own time is measured inside it: ``FakeResponsesApp.__call__``
 is wrapped for the run's duration to sum ``time.perf_counter()`` spent in each
 HTTP request. Harness overhead per step = (window wall time - server time in the
-window) / steps. The seed's ``asyncio.sleep`` calls (1.5 s after a click, 0.5 s
+window) / steps. The seed's fixed pauses (1.5 s after a click, 0.5 s
 after other actions) and its 20 ms per typed character are part of its overhead:
 that is what the comparison measures. Goal: the seed's median >= 8x ours.
 
@@ -325,7 +325,7 @@ NOTES = [
     "seed: its process_model_response only; ITERATIONS=5 stops it before the final message, so "
     "per-step figures (not totals) are compared; its steps = requests in the window + the "
     "initial request sent before it (generous to the seed).",
-    "The seed's asyncio.sleep (1.5 s per click, 0.5 s per other action) and 20 ms per typed "
+    "The seed's fixed pauses (1.5 s per click, 0.5 s per other action) and 20 ms per typed "
     "character count as its overhead, by design.",
 ]
 
