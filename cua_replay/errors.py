@@ -6,14 +6,22 @@
     ├── InvalidAction (ValueError)       a computer_call the model sent cannot be executed
     ├── UnknownKey (ValueError)          a key name that maps to no browser key
     ├── InvalidViewport (ValueError)     a viewport / display size that is not a positive size
+    ├── InvalidSafetyPolicy (ValueError) a safety gate spec or policy that cannot decide anything
+    ├── InvalidDomainEntry (ValueError)  an allow/block entry that is not a bare host name
     ├── ChromiumNotFound (RuntimeError)  no Chromium to drive, with how to get one
-    └── FixtureSiteError (RuntimeError)  the bundled fixture site is missing or unreadable
+    ├── FixtureSiteError (RuntimeError)  the bundled fixture site is missing or unreadable
+    ├── ExecutorError (RuntimeError)     the browser could not do what an executor asked
+    ├── MissingSetting (ValueError)      a model connection setting or credential nobody gave
+    ├── InvalidSetting (ValueError)      a setting, or the config file, that cannot be used
+    └── BackendClosed (RuntimeError)     a model backend used after ``aclose()``
 
 Callers catch ``CuaReplayError`` for everything we raise on purpose, or a
 builtin (``ValueError``) where they do not want to import us.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 
 class CuaReplayError(Exception):
@@ -87,9 +95,105 @@ class InvalidViewport(CuaReplayError, ValueError):
     """A viewport or model display size that is not a positive pixel size."""
 
 
+class InvalidSafetyPolicy(CuaReplayError, ValueError):
+    """A safety gate spec (``prompt``, ``deny``, ``allow:CODE,...``) or policy that is invalid.
+
+    Raised when the gate is built, before any call is decided.
+    """
+
+
+class InvalidDomainEntry(CuaReplayError, ValueError):
+    """An allow/block entry of a domain policy that is not a bare host name.
+
+    ``entry`` is the offending value; raised when the policy is built.
+    """
+
+    def __init__(self, entry: object, problem: str) -> None:
+        self.entry = entry
+        self.problem = problem
+        super().__init__(
+            f"Invalid domain entry={entry!r}: {problem}. Write a bare host such as "
+            "'example.com'; it also matches every subdomain (a.example.com)."
+        )
+
+    def __repr__(self) -> str:
+        return f"InvalidDomainEntry(entry={self.entry!r}, problem={self.problem!r})"
+
+
 class ChromiumNotFound(CuaReplayError, RuntimeError):
     """No Chromium executable could be found for Playwright to launch."""
 
 
 class FixtureSiteError(CuaReplayError, RuntimeError):
     """The bundled fixture site is missing or a path escapes its root."""
+
+
+class ExecutorError(CuaReplayError, RuntimeError):
+    """The browser failed at something an executor must not skip, e.g. a screenshot.
+
+    ``url`` is the page's URL when it failed; the Playwright error is the
+    ``__cause__``.
+    """
+
+    def __init__(self, message: str, *, url: str) -> None:
+        self.url = url
+        super().__init__(message)
+
+    def __repr__(self) -> str:
+        return f"ExecutorError(url={self.url!r}, message={str(self)!r})"
+
+
+class MissingSetting(CuaReplayError, ValueError):
+    """A model connection setting or credential that no source provided.
+
+    The message names the environment variable(s) and CLI flag(s) that would
+    provide it; ``setting``, ``env`` and ``flags`` carry the same for callers.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        setting: str,
+        env: tuple[str, ...] = (),
+        flags: tuple[str, ...] = (),
+    ) -> None:
+        self.setting = setting
+        self.env = env
+        self.flags = flags
+        super().__init__(message)
+
+    def __repr__(self) -> str:
+        return f"MissingSetting(setting={self.setting!r}, env={self.env!r}, flags={self.flags!r})"
+
+
+class InvalidSetting(CuaReplayError, ValueError):
+    """A setting that cannot be used, or a config file that cannot be read.
+
+    ``setting`` is the field (``None`` for a whole-file problem), ``source``
+    where the value came from (``"--api-key"``, ``"env OPENAI_API_KEY"``, a
+    config file) and ``path`` the config file involved, if any. Secret values
+    never appear in the message.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        setting: str | None = None,
+        source: str | None = None,
+        path: Path | None = None,
+    ) -> None:
+        self.setting = setting
+        self.source = source
+        self.path = path
+        super().__init__(message)
+
+    def __repr__(self) -> str:
+        return (
+            f"InvalidSetting(setting={self.setting!r}, source={self.source!r}, path={self.path!r})"
+        )
+
+
+class BackendClosed(CuaReplayError, RuntimeError):
+    """A model backend was used after ``aclose()``; build a new one instead."""
