@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from . import demo, doctor, serve
+from . import demo, doctor, run, serve
 
 app = typer.Typer(
     name="cua-replay",
@@ -38,5 +38,6 @@ def main(
 
 app.command(name="demo")(demo.demo)
 app.command(name="doctor")(doctor.doctor)
+app.command(name="run")(run.run)
 app.command(name="serve")(serve.serve)
 app.command(name="scenarios")(serve.scenarios)

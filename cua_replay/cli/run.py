@@ -1,0 +1,103 @@
+"""``cua-replay run``: one task, a live model or a fake one, in a real browser."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from ..console import ConsoleView
+from ..events import StopReason
+from ..run import RunOptions, parse_display, run_task
+from ._errors import reported
+
+TOOLS: dict[str, Literal["computer_use_preview", "computer"]] = {
+    "preview": "computer_use_preview",
+    "computer_use_preview": "computer_use_preview",
+    "computer": "computer",
+}
+
+
+def run(
+    task: Annotated[
+        str | None, typer.Argument(help="What the agent should do (default with --fake: its task).")
+    ] = None,
+    start_url: Annotated[str | None, typer.Option(help="The page the browser opens first.")] = None,
+    fake: Annotated[
+        str | None,
+        typer.Option(help="Play a fake model: a built-in scenario name or a scenario file."),
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Model (Azure: deployment name).")] = None,
+    provider: Annotated[str | None, typer.Option(help="openai or azure.")] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="API base URL (Azure v1: …/openai/v1/).")
+    ] = None,
+    api_key: Annotated[
+        str | None, typer.Option(help="API key (prefer OPENAI_API_KEY / AZURE_OPENAI_API_KEY).")
+    ] = None,
+    azure_endpoint: Annotated[str | None, typer.Option(help="https://RES.openai.azure.com")] = None,
+    api_version: Annotated[str | None, typer.Option(help="Azure api-version.")] = None,
+    azure_ad: Annotated[
+        bool, typer.Option("--azure-ad", help="Authenticate with Microsoft Entra ID.")
+    ] = False,
+    config: Annotated[
+        Path | None, typer.Option(help="A TOML config file (default ./cua-replay.toml).")
+    ] = None,
+    tool: Annotated[str | None, typer.Option(help="preview or computer (GA, batched).")] = None,
+    display: Annotated[
+        str | None, typer.Option(help="Viewport WIDTHxHEIGHT, e.g. 1024x768.")
+    ] = None,
+    max_steps: Annotated[int, typer.Option(min=1, help="Responses at most.")] = 20,
+    safety: Annotated[
+        str, typer.Option(help="prompt, deny, or allow:CODE,... (auto-acknowledge those codes).")
+    ] = "prompt",
+    allow_domain: Annotated[
+        list[str] | None, typer.Option(help="Only these hosts (and subdomains); repeatable.")
+    ] = None,
+    block_domain: Annotated[
+        list[str] | None, typer.Option(help="Never these hosts (and subdomains); repeatable.")
+    ] = None,
+    history: Annotated[str, typer.Option(help="chain (previous_response_id) or full.")] = "chain",
+    headed: Annotated[
+        bool,
+        typer.Option("--headed", "--watch", help="Show the browser (needed for sensitive_domain)."),
+    ] = False,
+    on_blocked: Annotated[
+        str, typer.Option(help="When a blocked host is reached: stop or back.")
+    ] = "stop",
+) -> None:
+    """Run TASK in Chromium with a model (or a fake one with --fake); print every step."""
+    with reported():
+        options = RunOptions(
+            task=task,
+            start_url=start_url,
+            fake=fake,
+            model=model,
+            provider=_choice(provider, ("openai", "azure"), "--provider"),  # type: ignore[arg-type]
+            base_url=base_url,
+            api_key=api_key,
+            azure_endpoint=azure_endpoint,
+            api_version=api_version,
+            azure_ad=azure_ad,
+            config=config,
+            tool=TOOLS[_choice(tool, tuple(TOOLS), "--tool")] if tool else None,
+            display=parse_display(display) if display else None,
+            max_steps=max_steps,
+            safety=safety,
+            allow_domains=tuple(allow_domain or ()),
+            block_domains=tuple(block_domain or ()),
+            history=_choice(history, ("chain", "full"), "--history"),  # type: ignore[arg-type]
+            headed=headed,
+            on_blocked=_choice(on_blocked, ("stop", "back"), "--on-blocked"),  # type: ignore[arg-type]
+        )
+        result = asyncio.run(run_task(options, listeners=[ConsoleView()]))
+    if result.stop.reason is not StopReason.COMPLETED:
+        raise typer.Exit(code=1)
+
+
+def _choice(value: str | None, allowed: tuple[str, ...], flag: str) -> str | None:
+    if value is None or value in allowed:
+        return value
+    raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}.", param_hint=flag)

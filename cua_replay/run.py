@@ -1,0 +1,223 @@
+"""One run from options to a typed stop: settings -> backend, browser, gate, policy -> loop.
+
+The CLI's ``run`` and ``demo`` are thin fronts over :func:`run_task`. With
+``fake`` set, an in-process fake Responses server plays that scenario and is
+the backend's endpoint; everything else (the SDK over HTTP, credentials from
+the environment when present, the real browser) is exactly as in a live run,
+so a recorder sees the same traffic either way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from .backends import SDKBackend, backend_from_settings
+from .domains import DomainPolicy
+from .errors import CuaReplayError, MissingSetting
+from .events import Listener
+from .executors.playwright import PlaywrightExecutor
+from .loop import Loop, LoopConfig, RunResult
+from .safety import SafetyGate, gate_from_spec
+from .sandbox import Sandbox, open_sandbox
+from .server import FakeResponsesServer, Scenario, load_scenario
+from .settings import Settings
+from .site import FixtureSite
+
+FAKE_KEY = "sk-cua-replay-fake"
+"""Sent to the fake server when the environment holds no key: the fake wants one, any one."""
+FAKE_API_VERSION = "2025-03-01-preview"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What ``cua-replay run`` was asked for; ``None`` means "the default or the scenario's"."""
+
+    task: str | None = None
+    start_url: str | None = None
+    fake: str | None = None
+    model: str | None = None
+    provider: Literal["openai", "azure"] | None = None
+    base_url: str | None = None
+    api_key: str | None = None
+    azure_endpoint: str | None = None
+    api_version: str | None = None
+    azure_ad: bool = False
+    config: Path | None = None
+    tool: Literal["computer_use_preview", "computer"] | None = None
+    display: tuple[int, int] | None = None
+    max_steps: int = 20
+    safety: str = "prompt"
+    allow_domains: tuple[str, ...] = ()
+    block_domains: tuple[str, ...] = ()
+    history: Literal["chain", "full"] = "chain"
+    headed: bool = False
+    on_blocked: Literal["stop", "back"] = "stop"
+    instructions: str | None = None
+    dialogs: Literal["accept", "dismiss"] = "dismiss"
+    downloads_dir: Path | None = None
+    store: bool | None = None
+    extra_flags: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The options resolved against the scenario and the defaults."""
+
+    task: str
+    start_url: str
+    scenario: Scenario | None
+    tool: Literal["computer_use_preview", "computer"]
+    display: tuple[int, int]
+
+
+def plan(options: RunOptions) -> Plan:
+    scenario = load_scenario(options.fake) if options.fake is not None else None
+    task = options.task or (scenario.task if scenario else None)
+    if not task:
+        raise MissingSetting(
+            'No task: pass it as the first argument (cua-replay run "Find the blue mug" ...) '
+            "or run a scenario with --fake NAME, which brings its own task.",
+            setting="task",
+            flags=("TASK", "--fake"),
+        )
+    start_url = options.start_url or (scenario.start_url if scenario else None)
+    if not start_url:
+        raise MissingSetting(
+            "No start page: pass --start-url URL (e.g. https://shop.example/).",
+            setting="start_url",
+            flags=("--start-url",),
+        )
+    tool = options.tool
+    if tool is None:
+        tool = scenario.tool if scenario else None
+    if tool is None:
+        model = options.model or ""
+        tool = "computer_use_preview" if model.startswith("computer-use") else "computer"
+    display = options.display or (
+        (scenario.display.width, scenario.display.height) if scenario else (1024, 768)
+    )
+    return Plan(task, start_url, scenario, tool, display)
+
+
+def settings_for(
+    options: RunOptions,
+    fake: FakeResponsesServer | None,
+    scenario: Scenario | None,
+    environ: Mapping[str, str],
+) -> Settings:
+    """Flags > environment > config file > defaults; a fake server replaces only the endpoint.
+
+    A scenario's model comes last, after the defaults; and against a fake server,
+    with no key anywhere, a placeholder key is sent (the fake wants one, any one).
+    """
+    flags: dict[str, Any] = {
+        "model": options.model,
+        "provider": options.provider,
+        "base_url": options.base_url,
+        "api_key": options.api_key,
+        "azure_endpoint": options.azure_endpoint,
+        "api_version": options.api_version,
+        "azure_ad": options.azure_ad or None,
+    }
+    if fake is not None:
+        provider = options.provider or environ.get("CUA_REPLAY_PROVIDER") or "openai"
+        if provider == "azure":
+            flags["azure_endpoint"] = fake.urls.azure_endpoint
+            flags["api_version"] = (
+                options.api_version or environ.get("OPENAI_API_VERSION") or FAKE_API_VERSION
+            )
+        else:
+            flags["base_url"] = fake.urls.openai_base_url
+    settings = Settings(_config_file=options.config, _environ=environ, **flags)
+    if settings.model is None and scenario is not None:
+        flags["model"] = scenario.model
+    if fake is not None and not _has_credential(settings):
+        flags["api_key"] = FAKE_KEY
+    if flags["model"] != options.model or flags["api_key"] != options.api_key:
+        settings = Settings(_config_file=options.config, _environ=environ, **flags)
+    return settings
+
+
+def _has_credential(settings: Settings) -> bool:
+    return bool(settings.api_key or settings.azure_ad or settings.azure_ad_token)
+
+
+async def run_task(
+    options: RunOptions,
+    *,
+    listeners: Iterable[Listener] = (),
+    gate: SafetyGate | None = None,
+    environ: Mapping[str, str] = os.environ,
+) -> RunResult:
+    """Run one task to its typed stop; ``gate`` overrides ``options.safety``."""
+    resolved = plan(options)
+    gate = gate or gate_from_spec(options.safety)
+    policy = DomainPolicy(allow=options.allow_domains, block=options.block_domains)
+    async with contextlib.AsyncExitStack() as stack:
+        fake = None
+        if resolved.scenario is not None:
+            fake = stack.enter_context(FakeResponsesServer(resolved.scenario))
+        settings = settings_for(options, fake, resolved.scenario, environ)
+        model = settings.require_model()
+        backend: SDKBackend = backend_from_settings(settings)
+        stack.push_async_callback(backend.aclose)
+        sandbox = await stack.enter_async_context(_browser(resolved, options, environ))
+        await policy.install(sandbox.context)
+        executor = PlaywrightExecutor(
+            sandbox.page, dialogs=options.dialogs, downloads_dir=options.downloads_dir
+        )
+        await sandbox.page.goto(resolved.start_url)
+        config = LoopConfig(
+            model=model,
+            tool=resolved.tool,
+            display=resolved.display,
+            max_steps=options.max_steps,
+            history=options.history,
+            instructions=options.instructions,
+            watched=options.headed,
+            store=options.store,
+            on_blocked=options.on_blocked,
+        )
+        loop = Loop(
+            backend,
+            executor,
+            gate,
+            config,
+            listeners=listeners,
+            domains=policy,
+            viewport=sandbox.viewport,
+        )
+        return await loop.run(resolved.task)
+    raise AssertionError("unreachable")  # pragma: no cover - the with block returns
+
+
+@contextlib.asynccontextmanager
+async def _browser(
+    resolved: Plan, options: RunOptions, environ: Mapping[str, str]
+) -> AsyncIterator[Sandbox]:
+    """The fixture site is served when the start page is on it; otherwise the live web."""
+    site = FixtureSite()
+    host = urlsplit(resolved.start_url).hostname or ""
+    width, height = resolved.display
+    async with open_sandbox(
+        width=width,
+        height=height,
+        site=site if host in site.hosts else None,
+        headless=not options.headed,
+        environ=environ,
+    ) as sandbox:
+        yield sandbox
+
+
+def parse_display(text: str) -> tuple[int, int]:
+    """``1024x768`` -> (1024, 768), with an error that says what is expected."""
+    width, sep, height = text.lower().partition("x")
+    if not sep or not width.isdigit() or not height.isdigit() or int(width) * int(height) == 0:
+        raise CuaReplayError(f"--display {text!r} is not WIDTHxHEIGHT, e.g. 1024x768.")
+    return int(width), int(height)
