@@ -26,7 +26,7 @@ class ConsoleView:
     """Prints step, action, reasoning summary, URL and elapsed time; never the screenshots."""
 
     def __init__(self, console: Console | None = None) -> None:
-        self.console = console or Console(highlight=False)
+        self.console = console or Console(highlight=False, soft_wrap=True)
         self._started = time.perf_counter()
 
     def __call__(self, event: Event) -> None:
@@ -40,7 +40,7 @@ class ConsoleView:
                 say(f"{clock} [bold]step {step}[/] request ({mode}, model {request['model']})")
             case ResponseReceived(response=response, elapsed_s=elapsed):
                 kinds = ", ".join(item.type for item in response.output)
-                say(f"{clock}   response {response.id} [{kinds}] in {elapsed:.2f}s")
+                say(f"{clock}   response {response.id} {escape(f'[{kinds}]')} in {elapsed:.2f}s")
             case ReasoningSummary(text=text):
                 say(f"{clock}   [italic]reasoning:[/] {escape(text)}")
             case MessageReceived(text=text):

@@ -208,7 +208,7 @@ async def _browser(
     async with open_sandbox(
         width=width,
         height=height,
-        site=site if host in site.hosts else None,
+        site=site if host in site.hosts else "none",
         headless=not options.headed,
         environ=environ,
     ) as sandbox:

@@ -11,7 +11,7 @@ import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from .browser import launch_chromium
 from .geometry import Viewport
@@ -26,7 +26,8 @@ class Sandbox:
     browser: Browser
     context: BrowserContext
     page: Page
-    site: FixtureSite
+    site: FixtureSite | None
+    """None when the sandbox shows the live web."""
     viewport: Viewport
 
 
@@ -36,11 +37,17 @@ async def open_sandbox(
     width: int = 1024,
     height: int = 768,
     device_scale_factor: float = 1.0,
-    site: FixtureSite | None = None,
+    site: FixtureSite | None | Literal["none"] = None,
+    headless: bool = True,
     environ: Mapping[str, str] = os.environ,
 ) -> AsyncIterator[Sandbox]:
-    """Yield a :class:`Sandbox`; the model's coordinate space follows ``device_scale_factor``."""
-    site = site or FixtureSite()
+    """Yield a :class:`Sandbox`; the model's coordinate space follows ``device_scale_factor``.
+
+    ``site`` is the fixture site (the default), or ``"none"`` for the live web:
+    no routing at all, so only a domain policy stands between the page and the
+    network.
+    """
+    served = None if site == "none" else (site or FixtureSite())
     viewport = (
         Viewport(width, height)
         if device_scale_factor == 1
@@ -51,15 +58,17 @@ async def open_sandbox(
     except ImportError as exc:  # pragma: no cover - playwright is a hard dependency today
         raise ImportError("Playwright drives the browser: pip install 'cua-replay'") from exc
     async with async_playwright() as playwright:
-        browser = await launch_chromium(playwright, environ=environ)
+        browser = await launch_chromium(playwright, headless=headless, environ=environ)
         try:
             context = await browser.new_context(
                 viewport={"width": width, "height": height},
                 device_scale_factor=device_scale_factor,
                 service_workers="block",
+                accept_downloads=True,  # the executor saves and records downloads
             )
-            await site.install(context)
+            if served is not None:
+                await served.install(context)
             page = await context.new_page()
-            yield Sandbox(browser, context, page, site, viewport)
+            yield Sandbox(browser, context, page, served, viewport)
         finally:
             await browser.close()

@@ -82,7 +82,7 @@ def run(
             api_version=api_version,
             azure_ad=azure_ad,
             config=config,
-            tool=TOOLS[_choice(tool, tuple(TOOLS), "--tool")] if tool else None,
+            tool=TOOLS[_pick(tool, tuple(TOOLS), "--tool")] if tool else None,
             display=parse_display(display) if display else None,
             max_steps=max_steps,
             safety=safety,
@@ -98,6 +98,10 @@ def run(
 
 
 def _choice(value: str | None, allowed: tuple[str, ...], flag: str) -> str | None:
-    if value is None or value in allowed:
+    return None if value is None else _pick(value, allowed, flag)
+
+
+def _pick(value: str, allowed: tuple[str, ...], flag: str) -> str:
+    if value in allowed:
         return value
     raise typer.BadParameter(f"{value!r} is not one of {', '.join(allowed)}.", param_hint=flag)
