@@ -159,6 +159,11 @@ async def run_task(
     resolved = plan(options)
     gate = gate or gate_from_spec(options.safety)
     policy = DomainPolicy(allow=options.allow_domains, block=options.block_domains)
+    if not policy.allows(resolved.start_url):
+        raise CuaReplayError(
+            f"The start page {resolved.start_url} is outside the domain policy ({policy!r}): "
+            "change --start-url, or --allow-domain / --block-domain."
+        )
     async with contextlib.AsyncExitStack() as stack:
         fake = None
         if resolved.scenario is not None:
