@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any, TypeAlias
 
 from openai.types.responses import Response
@@ -18,7 +18,7 @@ from openai.types.responses import Response
 from .actions import Action
 
 
-class StopReason(str, Enum):
+class StopReason(StrEnum):
     """Why a run ended. Every run ends with exactly one."""
 
     COMPLETED = "completed"

@@ -37,7 +37,7 @@ async def open_sandbox(
     width: int = 1024,
     height: int = 768,
     device_scale_factor: float = 1.0,
-    site: FixtureSite | None | Literal["none"] = None,
+    site: FixtureSite | Literal["none"] | None = None,
     headless: bool = True,
     environ: Mapping[str, str] = os.environ,
 ) -> AsyncIterator[Sandbox]:

@@ -1,4 +1,4 @@
-"""``cua-replay run`` as a user types it: a fake model, a real browser, exit codes that say how it ended."""
+"""``cua-replay run`` as a user types it: a fake model, a real browser, telling exit codes."""
 
 from __future__ import annotations
 
