@@ -10,6 +10,7 @@ so a recorder sees the same traffic either way.
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import os
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -74,6 +75,18 @@ class Plan:
     scenario: Scenario | None
     tool: Literal["computer_use_preview", "computer"]
     display: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class TaskOutcome:
+    """How a run ended, and, for a scenario, whether the page shows its ``done`` state."""
+
+    result: RunResult
+    final_url: str
+    page_text: dict[str, str]
+    """The scenario's ``done.text`` selectors and what the page shows there."""
+    done: bool | None
+    """True/False against the scenario's ``done``; None without a scenario."""
 
 
 def plan(options: RunOptions) -> Plan:
@@ -154,7 +167,7 @@ async def run_task(
     listeners: Iterable[Listener] = (),
     gate: SafetyGate | None = None,
     environ: Mapping[str, str] = os.environ,
-) -> RunResult:
+) -> TaskOutcome:
     """Run one task to its typed stop; ``gate`` overrides ``options.safety``."""
     resolved = plan(options)
     gate = gate or gate_from_spec(options.safety)
@@ -198,8 +211,30 @@ async def run_task(
             domains=policy,
             viewport=sandbox.viewport,
         )
-        return await loop.run(resolved.task)
+        result = await loop.run(resolved.task)
+        return await _outcome(result, executor, resolved.scenario)
     raise AssertionError("unreachable")  # pragma: no cover - the with block returns
+
+
+async def _outcome(
+    result: RunResult, executor: PlaywrightExecutor, scenario: Scenario | None
+) -> TaskOutcome:
+    url = executor.current_url
+    if scenario is None:
+        return TaskOutcome(result, url, {}, None)
+    texts: dict[str, str] = {}
+    for selector in scenario.done.text:
+        try:
+            texts[selector] = (
+                await executor.page.locator(selector).text_content(timeout=1000)
+            ) or ""
+        except Exception:  # the element is not there: the check below fails with it
+            texts[selector] = ""
+    done = scenario.done
+    ok = (done.url is None or fnmatch.fnmatchcase(url, done.url)) and all(
+        want in texts[selector] for selector, want in done.text.items()
+    )
+    return TaskOutcome(result, url, texts, ok)
 
 
 @contextlib.asynccontextmanager

@@ -1,4 +1,4 @@
-"""``cua-replay demo``: the offline demo on the embedded default."""
+"""``cua-replay demo``: a whole task offline on the embedded default."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from ..demo import run_demo
+from ..events import StopReason
 from ._errors import reported
 
 
@@ -18,7 +19,16 @@ def demo(
         typer.Option("--screenshot", dir_okay=False, help="Save the final screenshot (PNG) here."),
     ] = None,
 ) -> None:
-    """Run the fake model's demo scenario in headless Chromium (offline, no API key)."""
+    """Run a task offline: fake model (scenario 'demo'), fixture site, headless Chromium."""
     with reported():
-        result = asyncio.run(run_demo(screenshot_path=screenshot, on_step=typer.echo))
-    typer.echo(f"demo finished: {result.responses} responses, final page {result.final_url}")
+        result = asyncio.run(run_demo(screenshot_path=screenshot))
+    outcome = result.outcome
+    for selector, text in outcome.page_text.items():
+        typer.echo(f"page says: {text.strip()}")
+    if result.screenshot is not None:
+        typer.echo(f"screenshot saved to {result.screenshot}")
+    stop = outcome.result.stop
+    verdict = "task done" if outcome.done else "task NOT done"
+    typer.echo(f"demo finished: {stop.reason.value}, {verdict}, final page {outcome.final_url}")
+    if stop.reason is not StopReason.COMPLETED or not outcome.done:
+        raise typer.Exit(code=1)

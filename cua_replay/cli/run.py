@@ -92,8 +92,12 @@ def run(
             headed=headed,
             on_blocked=_choice(on_blocked, ("stop", "back"), "--on-blocked"),  # type: ignore[arg-type]
         )
-        result = asyncio.run(run_task(options, listeners=[ConsoleView()]))
-    if result.stop.reason is not StopReason.COMPLETED:
+        outcome = asyncio.run(run_task(options, listeners=[ConsoleView()]))
+    for selector, text in outcome.page_text.items():
+        typer.echo(f"page says ({selector}): {text.strip()}")
+    if outcome.done is not None:
+        typer.echo(f"scenario done state: {'reached' if outcome.done else 'NOT reached'}")
+    if outcome.result.stop.reason is not StopReason.COMPLETED or outcome.done is False:
         raise typer.Exit(code=1)
 
 
