@@ -23,7 +23,7 @@ def demo(
     with reported():
         result = asyncio.run(run_demo(screenshot_path=screenshot))
     outcome = result.outcome
-    for selector, text in outcome.page_text.items():
+    for text in outcome.page_text.values():
         typer.echo(f"page says: {text.strip()}")
     if result.screenshot is not None:
         typer.echo(f"screenshot saved to {result.screenshot}")
