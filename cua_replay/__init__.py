@@ -21,6 +21,7 @@ from .browser import ChromiumLocation, find_chromium
 from .errors import (
     ChromiumNotFound,
     CuaReplayError,
+    ExecutorError,
     FixtureSiteError,
     InvalidAction,
     InvalidViewport,
@@ -39,6 +40,7 @@ __all__ = [
     "CuaReplayError",
     "DoubleClick",
     "Drag",
+    "ExecutorError",
     "FixtureSiteError",
     "InvalidAction",
     "InvalidViewport",

@@ -4,6 +4,12 @@ Each folder under the site root is a host: ``fixtures/site/shop.example/form.htm
 is ``https://shop.example/form.html``. Requests are answered by Playwright
 request routing, so there is no server process, and every request to any
 other host is aborted: a page under test cannot reach the network.
+
+A URL whose query has ``download`` (``/file.txt?download``) is answered as an
+attachment (``Content-Disposition: attachment``), as a file server's download
+link is. Use that for download links: Chromium does not route the request of
+an ``<a download>`` link through Playwright (microsoft/playwright#28253), so
+such a link to a fixture file ends in a cancelled download.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import mimetypes
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from .errors import FixtureSiteError
 
@@ -87,7 +93,10 @@ class FixtureSite:
                 )
                 return
             content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-            await route.fulfill(status=200, content_type=content_type, body=target.read_bytes())
+            headers = {"Content-Type": content_type}
+            if "download" in parse_qs(parts.query, keep_blank_values=True):
+                headers["Content-Disposition"] = f'attachment; filename="{target.name}"'
+            await route.fulfill(status=200, headers=headers, body=target.read_bytes())
             return
         logger.info("blocked request outside the fixture site: %s", url)
         self.blocked.append(url)

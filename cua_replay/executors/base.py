@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Literal, Protocol, TypeAlias
 
 from ..actions import Action
+
+PageEventKind: TypeAlias = Literal["tab_opened", "tab_closed", "dialog", "download"]
+"""What a page did on its own while an action ran (the ``kind`` of a loop ``PageEvent``)."""
+
+PageRecord: TypeAlias = tuple[PageEventKind, dict[str, Any]]
+"""``(kind, detail)``: one thing a page did; ``detail`` holds JSON-ready values only."""
 
 
 class Executor(Protocol):

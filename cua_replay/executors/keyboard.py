@@ -26,6 +26,10 @@ class Keyboard:
         self._cdp: CDPSession | None = None
         self._held: list[str] = []
 
+    @property
+    def page(self) -> Page:
+        return self._page
+
     async def press_chord(self, keys: tuple[str, ...] | list[str]) -> None:
         """Press mapped ``keys`` together; see :func:`cua_replay.keys.chord`."""
         strokes = chord(keys)

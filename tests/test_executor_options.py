@@ -1,0 +1,34 @@
+"""PlaywrightExecutor refuses bad options before it touches the page (no browser)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cua_replay.executors.playwright import PlaywrightExecutor
+
+NOT_A_PAGE: Any = object()  # validation must fail before the page is used
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"settle_timeout_ms": 0}, "settle_timeout_ms=0 must be positive"),
+        ({"wait_ms": -1}, "wait_ms=-1 must be positive"),
+        ({"screenshot_timeout_ms": float("nan")}, "screenshot_timeout_ms=nan must be positive"),
+        ({"network_idle_ms": -5}, "network_idle_ms=-5 must be 0"),
+        ({"dialogs": "ignore"}, "dialogs='ignore' is not a dialog policy; use 'accept' or"),
+    ],
+)
+def test_bad_executor_options_raise_value_error(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        PlaywrightExecutor(NOT_A_PAGE, **options)
+
+
+def test_downloads_dir_that_is_a_file_raises_value_error(tmp_path: Path) -> None:
+    file = tmp_path / "taken"
+    file.write_text("")
+    with pytest.raises(ValueError, match="exists and is not a directory"):
+        PlaywrightExecutor(NOT_A_PAGE, downloads_dir=file)
