@@ -1,0 +1,41 @@
+"""A live run against the real service: skipped unless credentials are set.
+
+Reads ``CUA_REPLAY_LIVE_OPENAI_API_KEY`` (not ``OPENAI_API_KEY``, which every
+other test clears so no test can spend money by accident) and runs the form
+task on the fixture site with the real model. Network access is allowed for
+this test only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+
+from cua_replay.run import RunOptions, run_task
+from cua_replay.safety import DenyGate
+
+LIVE_KEY = os.environ.get("CUA_REPLAY_LIVE_OPENAI_API_KEY")
+LIVE_MODEL = os.environ.get("CUA_REPLAY_LIVE_MODEL", "computer-use-preview")
+
+pytestmark = [
+    pytest.mark.live,
+    pytest.mark.browser,
+    pytest.mark.skipif(not LIVE_KEY, reason="set CUA_REPLAY_LIVE_OPENAI_API_KEY to run"),
+]
+
+
+@pytest.mark.enable_socket
+@pytest.mark.allow_hosts(["api.openai.com", "127.0.0.1"])
+def test_a_live_model_fills_in_the_form() -> None:
+    options = RunOptions(
+        task="Fill in the order form with the name Grace Hopper, tick gift wrap and submit it.",
+        start_url="https://shop.example/form.html",
+        model=LIVE_MODEL,
+        api_key=LIVE_KEY,
+        max_steps=15,
+    )
+    outcome = asyncio.run(run_task(options, gate=DenyGate(), environ={}))
+    assert outcome.result.stop.steps >= 1
+    assert outcome.result.stop.reason.value in {"completed", "max_steps", "safety_denied"}
