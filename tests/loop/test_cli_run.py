@@ -50,6 +50,25 @@ def test_reaching_a_blocked_host_stops_the_run(tmp_path: Path) -> None:
     assert "stopped: blocked_domain after 1 responses" in result.output
 
 
+def test_on_blocked_back_goes_back_and_carries_on(tmp_path: Path) -> None:
+    scenario = tmp_path / "news.yaml"
+    scenario.write_text(
+        "task: Read the news\n"
+        "start_url: https://shop.example/\n"
+        "turns:\n"
+        "  - actions: [{type: click, button: left, x: 150, y: 358}]\n"
+        "  - message: The news site is off limits; I stayed on the shop.\n"
+        "    expect: {current_url: 'https://shop.example/'}\n"
+    )
+    result = runner.invoke(
+        app,
+        ["run", "--fake", str(scenario), "--block-domain", "news.example", "--on-blocked", "back"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "blocked_request url=https://news.example/" in result.output
+    assert "stopped: completed after 2 responses" in result.output
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
