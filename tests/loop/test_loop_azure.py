@@ -7,32 +7,20 @@ server, started with that one key or token, would refuse anything else.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
-from azure.core.credentials import AccessToken
 
 from cua_replay.backends import AZURE_SCOPE, backend_from_settings
 from cua_replay.events import StopReason
 from cua_replay.server import FakeResponsesServer, load_scenario
 from cua_replay.settings import Settings
 from tests.conftest import BrowserHarness
+from tests.fakes import FakeCredential
 from tests.loop.harness import run_scenario
 
 KEY = "azure-key-for-the-fake"
 TOKEN = "entra-token-for-the-fake"
-
-
-class FakeCredential:
-    """A ``TokenCredential`` that hands out one token and remembers the scopes asked for."""
-
-    def __init__(self) -> None:
-        self.scopes: list[tuple[str, ...]] = []
-
-    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        self.scopes.append(scopes)
-        return AccessToken(TOKEN, int(time.time()) + 3600)
 
 
 STYLES: dict[str, dict[str, Any]] = {
@@ -59,7 +47,7 @@ def test_azure_style_runs_a_scenario(browser: BrowserHarness, style: str) -> Non
         settings = Settings(
             _environ={}, provider="azure", model="cua-deployment", **options, **where
         )
-        credential = FakeCredential() if entra else None
+        credential = FakeCredential(TOKEN) if entra else None
         backend = backend_from_settings(settings, credential=credential)
         outcome = run_scenario(browser, scenario, backend=backend, server=server)
         paths = {record.path for record in server.state.log}

@@ -21,16 +21,14 @@ import asyncio
 import builtins
 import importlib
 import sys
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from types import ModuleType
 from typing import Any
-from urllib.parse import parse_qs
 
 import pytest
-from starlette.types import Receive, Scope, Send
 
-from cua_replay.server import FakeResponsesApp, FakeResponsesServer, load_scenario
+from cua_replay.server import FakeResponsesServer, load_scenario
+from tests.fakes import Arrival, record_arrivals
 
 SEED_001 = "tests.seeds.azure_playwright_loop"
 SEED_003 = "tests.seeds.openai_guide_loop"
@@ -44,31 +42,10 @@ def fresh_import(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     return importlib.import_module(name)
 
 
-@dataclass(frozen=True)
-class Arrival:
-    """What reached the fake server, before its routing: the log keeps no query or headers."""
-
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-
-
 @pytest.fixture
 def sent(monkeypatch: pytest.MonkeyPatch) -> list[Arrival]:
     """Every HTTP request the fake servers of this test receive."""
-    arrivals: list[Arrival] = []
-    call = FakeResponsesApp.__call__
-
-    async def recording(self: FakeResponsesApp, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-            query = parse_qs(scope["query_string"].decode("latin-1"), keep_blank_values=True)
-            arrivals.append(Arrival(scope["method"], scope["path"], query, headers))
-        await call(self, scope, receive, send)
-
-    monkeypatch.setattr(FakeResponsesApp, "__call__", recording)
-    return arrivals
+    return record_arrivals(monkeypatch)
 
 
 def assert_no_api_errors(server: FakeResponsesServer, count: int) -> None:

@@ -10,18 +10,13 @@ the credential the way that style sends it. Entra ID runs on a fake
 from __future__ import annotations
 
 import asyncio
-import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 import openai
 import pytest
-from azure.core.credentials import AccessToken
 from openai import AsyncAzureOpenAI, AsyncOpenAI
 from openai.types.responses import Response
-from starlette.types import Receive, Scope, Send
 
 from cua_replay.backends import (
     AZURE_SCOPE,
@@ -30,8 +25,10 @@ from cua_replay.backends import (
     backend_from_settings,
 )
 from cua_replay.errors import BackendClosed, InvalidSetting
-from cua_replay.server import FakeResponsesApp, FakeResponsesServer
+from cua_replay.server import FakeResponsesServer
 from cua_replay.settings import Settings
+from tests.fakes import Arrival, record_arrivals
+from tests.fakes import FakeCredential as SharedCredential
 
 REQUEST: dict[str, Any] = {
     "model": "computer-use-preview",
@@ -59,54 +56,17 @@ def _no_model_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-@dataclass(frozen=True)
-class Arrival:
-    """What reached the fake server before its routing (its log keeps no query or headers)."""
-
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-
-
 @pytest.fixture
 def sent(monkeypatch: pytest.MonkeyPatch) -> list[Arrival]:
     """Every HTTP request the fake servers of this test receive."""
-    arrivals: list[Arrival] = []
-    call = FakeResponsesApp.__call__
-
-    async def recording(self: FakeResponsesApp, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-            query = parse_qs(scope["query_string"].decode("latin-1"), keep_blank_values=True)
-            arrivals.append(Arrival(scope["method"], scope["path"], query, headers))
-        await call(self, scope, receive, send)
-
-    monkeypatch.setattr(FakeResponsesApp, "__call__", recording)
-    return arrivals
+    return record_arrivals(monkeypatch)
 
 
-class FakeCredential:
-    """A ``TokenCredential`` that hands out one fixed token and records the scopes asked for."""
+class FakeCredential(SharedCredential):
+    """The shared fake credential, handing out this file's token by default."""
 
     def __init__(self, token: str = ENTRA_TOKEN) -> None:
-        self.token = token
-        self.scopes: list[tuple[str, ...]] = []
-        self.closed = False
-
-    def get_token(
-        self,
-        *scopes: str,
-        claims: str | None = None,
-        tenant_id: str | None = None,
-        enable_cae: bool = False,
-        **kwargs: Any,
-    ) -> AccessToken:
-        self.scopes.append(scopes)
-        return AccessToken(self.token, int(time.time()) + 3600)
-
-    def close(self) -> None:
-        self.closed = True
+        super().__init__(token)
 
 
 def run(backend: SDKBackend) -> Response:
