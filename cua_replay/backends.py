@@ -18,6 +18,10 @@ asking for :data:`AZURE_SCOPE`; sent as ``Authorization: Bearer``), a static
 the OpenAI client). Where, which credential and which API version are passed to
 the client explicitly, so the SDK's own environment fallbacks never pick them
 (it still reads ``OPENAI_ORG_ID`` / ``OPENAI_PROJECT_ID`` when those are unset).
+
+A request with ``stream=True`` is sent as a stream of server-sent events;
+:meth:`SDKBackend.create` reads it to its terminal event and returns the
+``Response`` that event carries, so callers always get a whole response.
 """
 
 from __future__ import annotations
@@ -29,10 +33,10 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
-from openai import AsyncAzureOpenAI, AsyncOpenAI
-from openai.types.responses import Response
+from openai import AsyncAzureOpenAI, AsyncOpenAI, AsyncStream
+from openai.types.responses import Response, ResponseStreamEvent
 
-from .errors import BackendClosed, InvalidSetting, MissingSetting
+from .errors import BackendClosed, InvalidSetting, MissingSetting, ModelStreamError
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -81,18 +85,19 @@ class SDKBackend:
     async def create(self, request: dict[str, Any]) -> Response:
         """``client.responses.create(**request)``, on a copy of ``request``.
 
-        Streaming is not a backend's business: ``stream=True`` raises
-        :class:`~cua_replay.errors.InvalidSetting`.
+        With ``stream=True`` the events are read to the terminal one
+        (``response.completed``, ``response.failed`` or ``response.incomplete``)
+        and the ``Response`` it carries is returned, its status as the service
+        set it; the stream is closed whatever happens. An ``error`` event, or a
+        stream that ends without a terminal event, raises
+        :class:`~cua_replay.errors.ModelStreamError`.
         """
         if self._closed:
             raise BackendClosed("This SDKBackend is closed (aclose() was called); build a new one.")
-        if request.get("stream"):
-            raise InvalidSetting(
-                "SDKBackend.create returns whole responses: remove stream=True from the request.",
-                setting="stream",
-            )
         response = await self._client.responses.create(**copy.deepcopy(request))
-        if not isinstance(response, Response):  # pragma: no cover - excluded above
+        if isinstance(response, AsyncStream):
+            return await _final_response(response)
+        if not isinstance(response, Response):  # pragma: no cover - the SDK's contract
             raise TypeError(f"Expected a Response, got {type(response).__name__}.")
         return response
 
@@ -122,6 +127,38 @@ class SDKBackend:
         state = "closed" if self._closed else "open"
         client = type(self._client).__name__
         return f"SDKBackend({client}, base_url={self._client.base_url!s}, {state})"
+
+
+_TERMINAL: Final = frozenset({"response.completed", "response.failed", "response.incomplete"})
+"""The stream events that end a response and carry it whole."""
+
+
+async def _final_response(stream: AsyncStream[ResponseStreamEvent]) -> Response:
+    """The ``Response`` of ``stream``'s terminal event; the stream is closed on every path."""
+    count = 0
+    last: str | None = None
+    async with stream:
+        async for event in stream:
+            count += 1
+            last = event.type
+            if event.type == "error":
+                raise ModelStreamError(
+                    f"The response stream sent an error event (code={event.code!r}, "
+                    f"param={event.param!r}): {event.message} The response was not finished; "
+                    "retry the request, or send it without stream=True.",
+                    code=event.code,
+                    events=count,
+                )
+            if event.type in _TERMINAL:
+                response = getattr(event, "response", None)
+                if isinstance(response, Response):
+                    return response
+    raise ModelStreamError(
+        f"The response stream ended after {count} event(s) (last: {last!r}) without "
+        "response.completed, response.failed or response.incomplete: the connection was "
+        "probably cut. Retry the request, or send it without stream=True.",
+        events=count,
+    )
 
 
 def backend_from_settings(

@@ -13,7 +13,12 @@
     ├── ExecutorError (RuntimeError)     the browser could not do what an executor asked
     ├── MissingSetting (ValueError)      a model connection setting or credential nobody gave
     ├── InvalidSetting (ValueError)      a setting, or the config file, that cannot be used
-    └── BackendClosed (RuntimeError)     a model backend used after ``aclose()``
+    ├── InvalidImage (ValueError)        screenshot bytes that are not a readable PNG
+    ├── BackendClosed (RuntimeError)     a model backend used after ``aclose()``
+    ├── ModelStreamError (RuntimeError)  a streamed response that broke before it finished
+    ├── CassetteNotFound (FileNotFoundError)  no cassette where one should be
+    ├── InvalidCassette (ValueError)     a cassette that does not load: corrupt, edited, too new
+    └── ReplayMismatch (AssertionError)  a replayed run did something the recording did not
 
 Callers catch ``CuaReplayError`` for everything we raise on purpose, or a
 builtin (``ValueError``) where they do not want to import us.
@@ -21,6 +26,7 @@ builtin (``ValueError``) where they do not want to import us.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -195,5 +201,112 @@ class InvalidSetting(CuaReplayError, ValueError):
         )
 
 
+class InvalidImage(CuaReplayError, ValueError):
+    """Screenshot bytes that are not a PNG, or a PNG that cannot be decoded.
+
+    The message says what is wrong (empty, another format, a bad header,
+    truncated data) so a corrupt cassette is found at the image, not later as
+    a confusing replay mismatch.
+    """
+
+
 class BackendClosed(CuaReplayError, RuntimeError):
     """A model backend was used after ``aclose()``; build a new one instead."""
+
+
+class ModelStreamError(CuaReplayError, RuntimeError):
+    """A streamed model response that ended without a whole response.
+
+    Either the stream sent an ``error`` event (``code`` is its code, ``None``
+    if it gave none) or it ended before ``response.completed`` /
+    ``response.failed`` / ``response.incomplete``. ``events`` is how many
+    events arrived, the failing one included.
+    """
+
+    def __init__(self, message: str, *, code: str | None = None, events: int = 0) -> None:
+        self.code = code
+        self.events = events
+        super().__init__(message)
+
+    def __repr__(self) -> str:
+        return f"ModelStreamError(code={self.code!r}, events={self.events!r})"
+
+
+class CassetteNotFound(CuaReplayError, FileNotFoundError):
+    """No cassette (no ``run.json``) in ``directory``."""
+
+    def __init__(self, directory: Path, advice: str = "") -> None:
+        self.directory = directory
+        super().__init__(
+            f"No cassette at {directory} (no run.json). "
+            + (
+                advice
+                or "Record one first: cua-replay run ... --record DIR, "
+                "or pytest --cua-record-mode=once."
+            )
+        )
+
+
+class InvalidCassette(CuaReplayError, ValueError):
+    """A cassette that cannot be loaded or written as asked: corrupt, edited, too new, in use."""
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One field that differs: where (a JSON path), the recorded and the live value."""
+
+    path: str
+    recorded: object
+    live: object
+    note: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.path}: recorded {_brief(self.recorded)}, live {_brief(self.live)}"
+        return f"{text} ({self.note})" if self.note else text
+
+
+def _brief(value: object, limit: int = 120) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 15] + f"... ({len(text)} chars)"
+
+
+class ReplayMismatch(CuaReplayError, AssertionError):
+    """A replay diverged from its recording at ``step``.
+
+    ``what`` is ``request`` (the code under test sent a different request),
+    ``action`` (it executed a different action), ``safety`` (it decided a check
+    differently), ``exhausted`` (it asked for more than was recorded) or
+    ``stop`` (it stopped earlier or otherwise). ``differences`` are field by
+    field; ``files`` are the recorded / live / diff screenshots written for an
+    image that differs.
+    """
+
+    def __init__(
+        self,
+        step: int,
+        what: str,
+        summary: str,
+        *,
+        cassette: Path | None = None,
+        differences: tuple[Difference, ...] = (),
+        files: tuple[Path, ...] = (),
+    ) -> None:
+        self.step = step
+        self.what = what
+        self.summary = summary
+        self.cassette = cassette
+        self.differences = differences
+        self.files = files
+        lines = [
+            f"Replay of {cassette or 'the cassette'} diverged at step {step} ({what}): {summary}"
+        ]
+        lines += [f"  - {difference}" for difference in differences[:20]]
+        if len(differences) > 20:
+            lines.append(f"  ... and {len(differences) - 20} more differences")
+        if files:
+            lines.append("  screenshots: " + ", ".join(str(f) for f in files))
+        super().__init__("\n".join(lines))
+
+    def __repr__(self) -> str:
+        count = len(self.differences)
+        return f"ReplayMismatch(step={self.step!r}, what={self.what!r}, differences={count})"

@@ -32,7 +32,7 @@ from openai import APIError
 from openai.types.responses import Response, ResponseComputerToolCall
 
 from .actions import Click, parse_call
-from .errors import CuaReplayError, InvalidAction
+from .errors import CuaReplayError, InvalidAction, ModelStreamError
 from .events import (
     ActionExecuted,
     Event,
@@ -94,6 +94,9 @@ class LoopConfig:
     store: bool | None = None
     """Sent as ``store`` when set; ``full`` history works with ``False``."""
     on_blocked: Literal["stop", "back"] = "stop"
+    stream: bool = False
+    """Ask for SSE; the backend assembles the final response. Recorded cassettes then hold
+    the events with timings."""
 
     def __post_init__(self) -> None:
         if self.max_steps < 1:
@@ -193,6 +196,8 @@ class Loop:
             base["include"] = ["reasoning.encrypted_content"]
         if config.store is not None:
             base["store"] = config.store
+        if config.stream:
+            base["stream"] = True
         content: list[dict[str, Any]] = [{"type": "input_text", "text": task}]
         if config.initial_screenshot:
             png = await self._screenshot(0, None)
@@ -224,7 +229,7 @@ class Loop:
         started = time.perf_counter()
         try:
             response = await self.backend.create(request)
-        except APIError as exc:
+        except (APIError, ModelStreamError) as exc:
             raise _Stop(StopReason.ERROR, f"{type(exc).__name__}: {exc}") from exc
         self.emit(ResponseReceived(step, response, time.perf_counter() - started))
         if response.status not in (None, "completed"):

@@ -10,9 +10,12 @@ the credential the way that style sends it. Entra ID runs on a fake
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import openai
 import pytest
 from openai import AsyncAzureOpenAI, AsyncOpenAI
@@ -24,8 +27,8 @@ from cua_replay.backends import (
     SDKBackend,
     backend_from_settings,
 )
-from cua_replay.errors import BackendClosed, InvalidSetting
-from cua_replay.server import FakeResponsesServer
+from cua_replay.errors import BackendClosed, ModelStreamError
+from cua_replay.server import FakeResponsesServer, Scenario, load_scenario
 from cua_replay.settings import Settings
 from tests.fakes import Arrival, record_arrivals
 from tests.fakes import FakeCredential as SharedCredential
@@ -358,12 +361,124 @@ def test_closed_backend_raises_and_closing_twice_is_harmless(tmp_path: Path) -> 
     assert "closed" in repr(backend)
 
 
-def test_streaming_request_raises(tmp_path: Path) -> None:
-    backend = backend_from_settings(settings(tmp_path, api_key=KEY))
+# -- streaming: read to the terminal event, closed on every path --------------------------
+
+
+def test_streamed_request_returns_the_response_a_plain_one_gets(tmp_path: Path) -> None:
+    responses: list[Response] = []
+    for stream in (False, True):
+        with FakeResponsesServer("form", api_key=KEY, seed="stream-or-not") as server:
+            backend = backend_from_settings(
+                settings(tmp_path, base_url=server.urls.openai_base_url, api_key=KEY)
+            )
+
+            async def go(backend: SDKBackend = backend, stream: bool = stream) -> Response:
+                async with backend:
+                    return await backend.create({**REQUEST, "stream": stream})
+
+            responses.append(asyncio.run(go()))
+        assert_computer_call(responses[-1], server, "/v1/responses")
+    plain, streamed = responses
+    assert type(streamed) is Response
+    assert streamed.model_dump() == plain.model_dump()
+
+
+def test_stream_error_event_raises_naming_its_code_and_message(tmp_path: Path) -> None:
+    broken = Scenario.model_validate(
+        {
+            **load_scenario("form").model_dump(mode="json"),
+            "turns": [
+                {
+                    "actions": [{"type": "wait"}],
+                    "fault": {"kind": "stream_error", "message": "Cut."},
+                },
+                {"message": "Done."},
+            ],
+        }
+    )
+    with FakeResponsesServer(broken, api_key=KEY) as server:
+        backend = backend_from_settings(
+            settings(tmp_path, base_url=server.urls.openai_base_url, api_key=KEY)
+        )
+
+        async def go() -> ModelStreamError:
+            async with backend:
+                with pytest.raises(ModelStreamError) as caught:
+                    await backend.create({**REQUEST, "stream": True})
+                return caught.value
+
+        error = asyncio.run(go())
+    assert error.code == "server_error" and error.events == 3
+    assert "error event (code='server_error'" in str(error) and "Cut." in str(error)
+    assert "without stream=True" in str(error)
+
+
+class TrackedBody(httpx2.AsyncByteStream):
+    """An SSE body that records whether the client closed it."""
+
+    def __init__(self, events: list[dict[str, Any]]) -> None:
+        self.chunks = [f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in events]
+        self.closed = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self.chunks:
+            yield chunk
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def canned_stream(events: list[dict[str, Any]]) -> tuple[SDKBackend, TrackedBody]:
+    """A backend whose every request is answered with ``events`` as server-sent events."""
+    body = TrackedBody(events)
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        headers = {"content-type": "text/event-stream"}
+        return httpx2.Response(200, headers=headers, stream=body)
+
+    client = httpx2.AsyncClient(transport=httpx2.MockTransport(answer))
+    return SDKBackend(AsyncOpenAI(api_key=KEY, http_client=client, max_retries=0)), body
+
+
+CREATED: dict[str, Any] = {
+    "type": "response.created",
+    "sequence_number": 0,
+    "response": {"id": "resp_cut", "object": "response", "status": "in_progress", "output": []},
+}
+
+
+@pytest.mark.parametrize(
+    ("events", "match"),
+    [
+        ([CREATED], r"ended after 1 event\(s\) \(last: 'response.created'\) without"),
+        (
+            [CREATED, {"type": "error", "sequence_number": 1, "code": None, "message": "Boom."}],
+            r"error event \(code=None, param=None\): Boom\.",
+        ),
+    ],
+    ids=["no-terminal-event", "error-event"],
+)
+def test_a_broken_stream_raises_and_is_closed(events: list[dict[str, Any]], match: str) -> None:
+    backend, body = canned_stream(events)
 
     async def go() -> None:
         async with backend:
-            with pytest.raises(InvalidSetting, match="stream=True"):
+            with pytest.raises(ModelStreamError, match=match):
                 await backend.create({**REQUEST, "stream": True})
+            assert body.closed
 
     asyncio.run(go())
+
+
+def test_a_completed_stream_is_closed_once_the_response_arrives() -> None:
+    completed = {**CREATED, "response": {**CREATED["response"], "status": "completed"}}
+    backend, body = canned_stream([CREATED, {**completed, "type": "response.completed"}])
+
+    async def go() -> Response:
+        async with backend:
+            response = await backend.create({**REQUEST, "stream": True})
+            assert body.closed
+            return response
+
+    response = asyncio.run(go())
+    assert (response.id, response.status) == ("resp_cut", "completed")

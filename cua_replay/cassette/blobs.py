@@ -1,0 +1,100 @@
+"""The content-addressed screenshot store: raw bytes named by their SHA-256, each stored once.
+
+``blobs/sha256/ab/abcdef....png``: the two-character fan-out keeps directories
+small for long runs and many tests sharing a tree. A blob is written to a
+temporary name and renamed into place, so a crash never leaves a partial blob
+under a real name; a leftover temporary file is garbage for ``gc``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Final
+
+from ..errors import InvalidCassette
+
+_EXTENSIONS: Final = {
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/webp": ".webp",
+    "image/gif": ".gif",
+}
+_MIMES: Final = {ext: mime for mime, ext in _EXTENSIONS.items()}
+
+
+def digest_of(data: bytes) -> str:
+    """``sha256:<hex>``, the name every reference uses."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def _hex(digest: str) -> str:
+    algo, _, hexpart = digest.partition(":")
+    if algo != "sha256" or len(hexpart) != 64 or not all(c in "0123456789abcdef" for c in hexpart):
+        raise InvalidCassette(
+            f"Blob reference {digest!r} is not 'sha256:' followed by 64 lowercase hex digits; "
+            "the step log was edited or is corrupt. Run `cua-replay verify` on the cassette."
+        )
+    return hexpart
+
+
+class BlobStore:
+    """Blobs under ``root`` (the cassette's ``blobs`` directory)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._known: set[str] = set()
+
+    def path(self, digest: str, mime: str = "image/png") -> Path:
+        hexpart = _hex(digest)
+        return self.root / "sha256" / hexpart[:2] / (hexpart + _EXTENSIONS.get(mime, ".bin"))
+
+    def put(self, data: bytes, mime: str = "image/png", *, digest: str | None = None) -> str:
+        """Store ``data`` once and return its digest; storing it again costs a set lookup."""
+        digest = digest or digest_of(data)
+        if digest in self._known:
+            return digest
+        target = self.path(digest, mime)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, target)
+        self._known.add(digest)
+        return digest
+
+    def get(self, digest: str, mime: str = "image/png") -> bytes:
+        target = self.path(digest, mime)
+        try:
+            return target.read_bytes()
+        except FileNotFoundError:
+            raise InvalidCassette(
+                f"Blob {digest} is missing ({target}): the cassette was copied without its "
+                "blobs directory, or a blob was deleted. Restore it, or re-record the run."
+            ) from None
+
+    def has(self, digest: str, mime: str = "image/png") -> bool:
+        return self.path(digest, mime).exists()
+
+    def __iter__(self) -> Iterator[tuple[str, Path]]:
+        """Every stored blob as ``(digest, path)``; temporary leftovers are not blobs."""
+        base = self.root / "sha256"
+        if not base.is_dir():
+            return
+        for path in sorted(base.glob("*/*")):
+            if path.name.startswith("."):
+                continue
+            stem, ext = path.stem, path.suffix
+            if ext in _MIMES or ext == ".bin":
+                yield "sha256:" + stem, path
+
+    def leftovers(self) -> list[Path]:
+        """Temporary files a crash left behind mid-write."""
+        base = self.root / "sha256"
+        return sorted(base.glob("*/.*.tmp")) if base.is_dir() else []
+
+
+def mime_of(path: Path) -> str:
+    return _MIMES.get(path.suffix, "application/octet-stream")

@@ -1,0 +1,170 @@
+"""The cassette format, version 1: what is on disk, as pydantic models.
+
+One directory per run::
+
+    run.json                      Manifest (rewritten atomically at start and at the end)
+    steps.jsonl                   one JSON object per line, appended and flushed as the run goes
+    blobs/sha256/ab/<hex>.png     screenshots (and any other image), raw bytes, named by SHA-256
+
+A line of ``steps.jsonl`` is a :class:`StepRecord` (``"kind": "step"``) or, once,
+a :class:`StopRecord` (``"kind": "stop"``). Requests are stored canonical
+(:mod:`.canonical`): every ``data:image/...;base64,...`` is a :data:`BLOB_KEY`
+reference and every input item an :data:`ITEM_KEY` reference to an item stored
+in full the first time it appeared (in that line's ``items``), so a run that
+resends its whole history grows by its new items only.
+
+Lines refer only backwards (to blobs written before them and items in earlier
+lines), so a log cut at any line boundary is a valid, shorter cassette: that is
+what makes a crash lose at most the step in flight.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FORMAT_VERSION: Final = 1
+MANIFEST_NAME: Final = "run.json"
+STEPS_NAME: Final = "steps.jsonl"
+BLOBS_DIR: Final = "blobs"
+BLOB_KEY: Final = "$blob"
+"""``{"$blob": "sha256:<hex>", "mime": "image/png", "bytes": N}`` stands for a data URL."""
+ITEM_KEY: Final = "$item"
+"""``{"$item": "sha256:<hex>"}`` stands for an input item stored in an earlier or the same line."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Endpoint(_Model):
+    """Where the model traffic went. Never a credential: host, path style and API version."""
+
+    provider: Literal["openai", "azure", "unknown"] = "unknown"
+    host: str = ""
+    api_version: str | None = None
+
+
+class Manifest(_Model):
+    """What was recorded, by what, against what; enough to replay without asking."""
+
+    format_version: int = FORMAT_VERSION
+    recorder: str = "cua-replay"
+    """``cua-replay`` (loop listener + transport), ``transport`` or ``vcrpy``."""
+    versions: dict[str, str] = Field(default_factory=dict)
+    """cua-replay, openai, httpx2, playwright, python."""
+    created_at: str = ""
+    endpoint: Endpoint = Field(default_factory=Endpoint)
+    model: str | None = None
+    """The model, or the Azure deployment name."""
+    tool: Literal["computer_use_preview", "computer"] | None = None
+    display: tuple[int, int] | None = None
+    environment: str | None = None
+    task: str | None = None
+    start_url: str | None = None
+    settings: dict[str, Any] = Field(default_factory=dict)
+    """The loop and run settings that shape requests: history, max_steps, safety, stream, ..."""
+    redaction: dict[str, Any] = Field(default_factory=dict)
+    """The redaction policy applied at write time (names and patterns, never the secrets)."""
+    scenario: str | None = None
+    """The fake-server scenario, when the run was against one."""
+    status: Literal["recording", "complete"] = "recording"
+    """``recording`` until the run stops; a crashed recording stays ``recording``."""
+    steps: int = 0
+    stop: dict[str, Any] | None = None
+
+
+class Attempt(_Model):
+    """One HTTP attempt at a step's request; retries (429, 5xx) show up as several."""
+
+    status: int | None = None
+    latency_ms: float = 0.0
+    headers: dict[str, str] = Field(default_factory=dict)
+    error: str | None = None
+
+
+class Http(_Model):
+    """The HTTP side of a step, as the transport saw it (absent when no transport was used)."""
+
+    method: str = "POST"
+    path: str = ""
+    """Normalized: ``/responses`` for OpenAI ``/v1/responses`` and every Azure form."""
+    query: dict[str, str] = Field(default_factory=dict)
+    status: int | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    """Response headers that matter: ``x-request-id``, rate limits, processing time."""
+    latency_ms: float = 0.0
+    attempts: list[Attempt] = Field(default_factory=list)
+    body: Any = None
+    """A response body that was not a Response (an error envelope), parsed if JSON."""
+
+
+class SseEvent(_Model):
+    t_ms: float
+    """Milliseconds from the request being sent to this event's arrival."""
+    event: str
+    data: Any
+
+
+class ExecutedAction(_Model):
+    call_id: str
+    index: int
+    action: dict[str, Any]
+    """The validated action: model and executed coordinates (``at``), mapped keys."""
+    url: str
+    elapsed_ms: float
+
+
+class SafetyRecord(_Model):
+    call_id: str
+    checks: list[dict[str, Any]]
+    approved: bool
+    decided_by: str
+    reason: str = ""
+
+
+class Observation(_Model):
+    call_id: str | None = None
+    """None for the screenshot taken before the first request."""
+    screenshot: dict[str, Any]
+    """A blob reference."""
+    url: str
+
+
+class StepRecord(_Model):
+    kind: Literal["step"] = "step"
+    step: int
+    """1-based: the step-th request of the run and everything it led to."""
+    t: float = 0.0
+    """Seconds from the start of the recording to the request."""
+    request: dict[str, Any]
+    """Canonical request body (blob and item references, redacted)."""
+    items: dict[str, Any] = Field(default_factory=dict)
+    """Input items first seen in this step's request, by digest."""
+    request_hash: str
+    response: dict[str, Any] | None = None
+    events: list[SseEvent] | None = None
+    http: Http | None = None
+    latency_ms: float = 0.0
+    reasoning: list[str] = Field(default_factory=list)
+    message: str | None = None
+    safety: list[SafetyRecord] = Field(default_factory=list)
+    actions: list[ExecutedAction] = Field(default_factory=list)
+    page_events: list[dict[str, Any]] = Field(default_factory=list)
+    observations: list[Observation] = Field(default_factory=list)
+    """What each computer call's actions led to: the screenshot sent back, and the URL."""
+    error: str | None = None
+
+    @property
+    def url(self) -> str | None:
+        """The page after this step's actions."""
+        return self.observations[-1].url if self.observations else None
+
+
+class StopRecord(_Model):
+    kind: Literal["stop"] = "stop"
+    reason: str
+    steps: int
+    detail: str = ""
+    final_message: str = ""

@@ -1,0 +1,207 @@
+"""Redaction at write time: once, as a pure function of (policy, secrets), before any byte lands.
+
+What goes:
+
+* request and response headers, except an allow-list of harmless ones
+  (``x-request-id``, rate limits, timings, content type): ``authorization``,
+  ``api-key``, cookies, organization and project never reach the log;
+* query parameters except ``api-version``;
+* the value of every environment variable whose name looks secret
+  (``*KEY*``, ``*TOKEN*``, ``*SECRET*``, ``*PASSWORD*``), and every secret the
+  recorder learns from the traffic (the bearer token or ``api-key`` it strips),
+  wherever it shows up: bodies, typed text, URLs, error messages, header values;
+* anything matching the built-in patterns (OpenAI keys, JWTs such as Microsoft
+  Entra ID tokens, ``Bearer ...``) or the policy's own regexes (typed passwords,
+  say);
+* optionally, rectangles of every screenshot (:attr:`RedactionPolicy.mask`).
+
+A redacted string reads :data:`MARKER` (or a variant, should a secret or
+pattern match the marker itself). Redaction is idempotent (running it on
+its own output changes nothing: vcrpy runs its filters again on load and on
+every request, and a non-idempotent filter broke replay there) and leak-free:
+if replacing occurrences could ever splice a secret back together at a marker's
+edge, the whole string is replaced. Both properties are tested with generated
+secrets at generated positions.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from ..errors import InvalidSetting
+from .format import BLOB_KEY, ITEM_KEY
+
+MARKER: Final = "[redacted]"
+SECRET_ENV: Final = ("*KEY*", "*TOKEN*", "*SECRET*", "*PASSWORD*")
+BUILTIN_PATTERNS: Final = (
+    r"sk-[A-Za-z0-9_\-]{16,}",
+    r"eyJ[A-Za-z0-9_\-]{6,}\.[A-Za-z0-9_\-]{6,}\.[A-Za-z0-9_\-]{6,}",
+    r"[Bb][Ee][Aa][Rr][Ee][Rr]\s+[A-Za-z0-9._~+/=\-]{8,}",
+)
+KEEP_HEADERS: Final = frozenset(
+    {
+        "x-request-id",
+        "apim-request-id",
+        "openai-processing-ms",
+        "openai-version",
+        "openai-model",
+        "x-ms-region",
+        "retry-after",
+        "retry-after-ms",
+        "x-should-retry",
+        "content-type",
+    }
+)
+KEEP_HEADER_PREFIXES: Final = ("x-ratelimit-",)
+KEEP_QUERY: Final = frozenset({"api-version"})
+MIN_SECRET_LENGTH: Final = 6
+_NOT_SECRETS: Final = frozenset({"true", "false", "none", "null", "yes", "no"})
+_DIGEST: Final = re.compile(r"sha256:[0-9a-f]{64}")
+_MAX_PASSES: Final = 8
+_MARKERS: Final = (MARKER, "[REDACTED]", "[########]", "[********]", "[~~~~~~~~]")
+"""The first one no secret or pattern matches is used; "" if every one is caught."""
+
+
+@dataclass(frozen=True)
+class RedactionPolicy:
+    """What to redact; recorded in the manifest by its description, never its secrets."""
+
+    secret_env: tuple[str, ...] = SECRET_ENV
+    """Shell-style patterns (case-insensitive) of environment variable names holding secrets."""
+    patterns: tuple[str, ...] = ()
+    """Extra regular expressions; every match is replaced."""
+    builtin_patterns: bool = True
+    mask: tuple[tuple[int, int, int, int], ...] = ()
+    """Screenshot rectangles ``(x, y, width, height)`` painted black before storing."""
+
+    def __post_init__(self) -> None:
+        for pattern in self.patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise InvalidSetting(
+                    f"Redaction pattern {pattern!r} is not a valid regular expression ({exc}); "
+                    "fix it or drop it from --redact.",
+                    setting="redact",
+                ) from None
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "secret_env": list(self.secret_env),
+            "patterns": list(self.patterns),
+            "builtin_patterns": self.builtin_patterns,
+            "mask": [list(rect) for rect in self.mask],
+            "headers_kept": sorted(KEEP_HEADERS) + [p + "*" for p in KEEP_HEADER_PREFIXES],
+            "query_kept": sorted(KEEP_QUERY),
+        }
+
+
+def env_secrets(environ: Mapping[str, str], names: Iterable[str] = SECRET_ENV) -> set[str]:
+    """Values of the variables whose names match ``names``, long enough to be secrets."""
+    patterns = [name.upper() for name in names]
+    found: set[str] = set()
+    for key, value in environ.items():
+        if any(fnmatch.fnmatchcase(key.upper(), p) for p in patterns):
+            found |= _candidates(value)
+    return found
+
+
+def _candidates(value: str) -> set[str]:
+    value = value.strip()
+    if len(value) < MIN_SECRET_LENGTH or value.lower() in _NOT_SECRETS:
+        return set()
+    return {value}
+
+
+@dataclass
+class Redactor:
+    """The redaction function for one policy and a set of secrets (which may grow)."""
+
+    policy: RedactionPolicy = field(default_factory=RedactionPolicy)
+    secrets: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.secrets = {s for value in self.secrets for s in _candidates(value)}
+        self._compile()
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str], policy: RedactionPolicy | None = None
+    ) -> Redactor:
+        policy = policy or RedactionPolicy()
+        return cls(policy, env_secrets(environ, policy.secret_env))
+
+    def learn(self, secret: str) -> None:
+        """Add a secret seen in the traffic (a stripped credential) to what is scrubbed."""
+        new = _candidates(secret) - self.secrets
+        if new:
+            self.secrets |= new
+            self._compile()
+
+    def _compile(self) -> None:
+        parts = [re.escape(s) for s in sorted(self.secrets, key=len, reverse=True)]
+        if self.policy.builtin_patterns:
+            parts += list(BUILTIN_PATTERNS)
+        parts += [f"(?:{p})" for p in self.policy.patterns]
+        self._regex = re.compile("|".join(parts)) if parts else None
+        self.marker = next((m for m in _MARKERS if not (self._regex and self._regex.search(m))), "")
+
+    def text(self, value: str) -> str:
+        regex = self._regex
+        if regex is None or not value:
+            return value
+        for _ in range(_MAX_PASSES):
+            redacted = regex.sub(self.marker, value)
+            if redacted == value:
+                return value
+            value = redacted
+        return self.marker if regex.search(value) else value
+
+    def json(self, obj: Any) -> Any:
+        """Every string in a JSON-like value (keys too) passed through :meth:`text`.
+
+        Blob and item references and ``sha256:`` digests are names, not data:
+        they pass untouched, so redaction can never break a reference.
+        """
+        if isinstance(obj, str):
+            return obj if _DIGEST.fullmatch(obj) else self.text(obj)
+        if isinstance(obj, dict):
+            if BLOB_KEY in obj or ITEM_KEY in obj:
+                return obj
+            return {self.json(str(k)): self.json(v) for k, v in obj.items()}
+        if isinstance(obj, list):
+            return [self.json(v) for v in obj]
+        return obj
+
+    def headers(self, headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+        """Only the allow-listed headers, lower-cased, values scrubbed.
+
+        A credential header is dropped, and its value learned, so the same token
+        is scrubbed wherever else it appears.
+        """
+        kept: dict[str, str] = {}
+        for name, value in headers:
+            lower = name.lower()
+            if lower in ("authorization", "proxy-authorization"):
+                scheme, _, token = value.partition(" ")
+                self.learn(token if scheme.lower() == "bearer" else value)
+                continue
+            if lower in ("api-key", "x-api-key", "ocp-apim-subscription-key"):
+                self.learn(value)
+                continue
+            if lower in KEEP_HEADERS or lower.startswith(KEEP_HEADER_PREFIXES):
+                kept[lower] = self.text(value)
+        return kept
+
+    def query(self, params: Iterable[tuple[str, str]]) -> dict[str, str]:
+        return {k: self.text(v) for k, v in params if k.lower() in KEEP_QUERY}
+
+    def found(self, text: str) -> list[str]:
+        """Matches in ``text`` (for ``verify``): the secrets and patterns this redactor removes."""
+        if self._regex is None:
+            return []
+        return [m.group(0) for m in self._regex.finditer(text)]
