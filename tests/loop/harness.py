@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from openai import AsyncOpenAI
 
 from cua_replay.backends import SDKBackend
-from cua_replay.events import Event
+from cua_replay.events import Event, Listener
 from cua_replay.executors.playwright import PlaywrightExecutor
 from cua_replay.loop import Loop, LoopConfig, RunResult
 from cua_replay.safety import AllowGate, SafetyGate
@@ -38,8 +38,16 @@ def run_scenario(
     watched: bool = True,
     backend: Any = None,
     server: FakeResponsesServer | None = None,
+    stream: bool = False,
+    listeners: Sequence[Listener] = (),
+    executor: Callable[[Any], Any] | None = None,
+    http_client: Any = None,
 ) -> Outcome:
-    """One loop run of ``scenario`` in a fresh browser context; the page's end state read back."""
+    """One loop run of ``scenario`` in a fresh browser context; the page's end state read back.
+
+    ``executor`` builds the executor from the page (default :class:`PlaywrightExecutor`);
+    ``http_client`` is given to the default backend's SDK client (a recording transport, say).
+    """
     own = server is None
     server = server or FakeResponsesServer(scenario).start()
     try:
@@ -52,9 +60,13 @@ def run_scenario(
                 await browser.sandbox.site.install(context)
                 page = await context.new_page()
                 await page.goto(scenario.start_url)
-                executor = PlaywrightExecutor(page)
+                loop_executor = (executor or PlaywrightExecutor)(page)
                 model_backend = backend or SDKBackend(
-                    AsyncOpenAI(base_url=server.urls.openai_base_url, api_key="sk-test")
+                    AsyncOpenAI(
+                        base_url=server.urls.openai_base_url,
+                        api_key="sk-test",
+                        http_client=http_client,
+                    )
                 )
                 events: list[Event] = []
                 config = LoopConfig(
@@ -63,21 +75,24 @@ def run_scenario(
                     history=history,  # type: ignore[arg-type]
                     store=False if history == "full" else None,
                     watched=watched,
+                    stream=stream,
                 )
                 loop = Loop(
                     model_backend,
-                    executor,
+                    loop_executor,
                     gate or AllowGate(ALL_CODES),
                     config,
-                    listeners=[events.append],
+                    listeners=[events.append, *listeners],
                 )
                 result = await loop.run(scenario.task)
                 await model_backend.aclose()
                 texts = {
-                    selector: (await executor.page.locator(selector).text_content() or "")
+                    selector: (await page.locator(selector).text_content() or "")
                     for selector in scenario.done.text
                 }
-                return Outcome(result, events, list(server.state.log), texts, executor.current_url)
+                return Outcome(
+                    result, events, list(server.state.log), texts, loop_executor.current_url
+                )
             finally:
                 await context.close()
 
