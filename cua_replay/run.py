@@ -12,13 +12,15 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import os
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from .backends import SDKBackend, backend_from_settings
+from .backends import ModelBackend, backend_from_settings
+from .cassette.recorder import Recorder, endpoint_of, new_manifest
+from .cassette.redact import RedactionPolicy
 from .domains import DomainPolicy
 from .errors import CuaReplayError, MissingSetting
 from .events import Listener
@@ -63,6 +65,15 @@ class RunOptions:
     dialogs: Literal["accept", "dismiss"] = "dismiss"
     downloads_dir: Path | None = None
     store: bool | None = None
+    stream: bool = False
+    record: Path | None = None
+    """Record the run into this cassette directory."""
+    overwrite: bool = False
+    """Replace a recording already in ``record``."""
+    redact: tuple[str, ...] = ()
+    """Extra regular expressions to redact from the recording (typed passwords, say)."""
+    mask: tuple[tuple[int, int, int, int], ...] = ()
+    """Screenshot rectangles ``(x, y, w, h)`` painted black before they are recorded."""
     extra_flags: dict[str, Any] = field(default_factory=dict)
 
 
@@ -167,8 +178,15 @@ async def run_task(
     listeners: Iterable[Listener] = (),
     gate: SafetyGate | None = None,
     environ: Mapping[str, str] = os.environ,
+    backend: ModelBackend | Callable[[ModelBackend], ModelBackend] | None = None,
 ) -> TaskOutcome:
-    """Run one task to its typed stop; ``gate`` overrides ``options.safety``."""
+    """Run one task to its typed stop; ``gate`` overrides ``options.safety``.
+
+    ``backend`` replaces the model backend the settings describe (a cassette
+    replay, say), or, given as a function, wraps it (a replay that goes live
+    after step K). With ``options.record`` the run is recorded as it goes: the
+    loop's events and, through the SDK client's transport, its HTTP exchanges.
+    """
     resolved = plan(options)
     gate = gate or gate_from_spec(options.safety)
     policy = DomainPolicy(allow=options.allow_domains, block=options.block_domains)
@@ -183,8 +201,20 @@ async def run_task(
             fake = stack.enter_context(FakeResponsesServer(resolved.scenario))
         settings = settings_for(options, fake, resolved.scenario, environ)
         model = settings.require_model()
-        backend: SDKBackend = backend_from_settings(settings)
-        stack.push_async_callback(backend.aclose)
+        listeners = list(listeners)
+        http_client = None
+        if options.record is not None:
+            recorder = _recorder(options, resolved, settings, model, environ)
+            stack.callback(recorder.close)
+            listeners.append(recorder)
+            http_client = _recording_client(recorder)
+        model_backend: ModelBackend
+        if backend is None or callable(backend) and not isinstance(backend, ModelBackend):
+            sdk = backend_from_settings(settings, http_client=http_client)
+            stack.push_async_callback(sdk.aclose)
+            model_backend = backend(sdk) if backend is not None else sdk
+        else:
+            model_backend = backend
         sandbox = await stack.enter_async_context(_browser(resolved, options, environ))
         await policy.install(sandbox.context)
         executor = PlaywrightExecutor(
@@ -201,9 +231,10 @@ async def run_task(
             watched=options.headed,
             store=options.store,
             on_blocked=options.on_blocked,
+            stream=options.stream,
         )
         loop = Loop(
-            backend,
+            model_backend,
             executor,
             gate,
             config,
@@ -214,6 +245,72 @@ async def run_task(
         result = await loop.run(resolved.task)
         return await _outcome(result, executor, resolved.scenario)
     raise AssertionError("unreachable")  # pragma: no cover - the with block returns
+
+
+def _recorder(
+    options: RunOptions,
+    resolved: Plan,
+    settings: Settings,
+    model: str,
+    environ: Mapping[str, str],
+) -> Recorder:
+    """A recorder for ``options.record``, its manifest saying how to replay the run."""
+    assert options.record is not None
+    url = settings.azure_endpoint or settings.base_url or "https://api.openai.com/v1"
+    endpoint = endpoint_of(str(url))
+    endpoint.provider = settings.provider
+    endpoint.api_version = settings.api_version
+    manifest = new_manifest(
+        endpoint=endpoint,
+        model=model,
+        tool=resolved.tool,
+        display=resolved.display,
+        environment="browser",
+        task=resolved.task,
+        start_url=resolved.start_url,
+        scenario=resolved.scenario.name if resolved.scenario is not None else None,
+        settings=recorded_settings(options),
+    )
+    secrets = tuple(
+        value.get_secret_value()
+        for value in (settings.api_key, settings.azure_ad_token)
+        if value is not None
+    )
+    policy = RedactionPolicy(patterns=options.redact, mask=options.mask)
+    return Recorder.open(
+        options.record,
+        manifest,
+        policy=policy,
+        environ=environ,
+        secrets=secrets,
+        overwrite=options.overwrite,
+    )
+
+
+def recorded_settings(options: RunOptions) -> dict[str, Any]:
+    """The run options that shape requests and decisions: what a replay needs to repeat them."""
+    return {
+        "history": options.history,
+        "max_steps": options.max_steps,
+        "safety": options.safety,
+        "stream": options.stream,
+        "store": options.store,
+        "instructions": options.instructions,
+        "allow_domains": list(options.allow_domains),
+        "block_domains": list(options.block_domains),
+        "on_blocked": options.on_blocked,
+        "dialogs": options.dialogs,
+        "watched": options.headed,
+    }
+
+
+def _recording_client(recorder: Recorder) -> Any:
+    """The SDK's HTTP client with a recording transport, when that module is available."""
+    try:
+        from .cassette.transport import async_recording_client
+    except ImportError:  # pragma: no cover - the transport ships with the package
+        return None
+    return async_recording_client(recorder.exchange)
 
 
 async def _outcome(

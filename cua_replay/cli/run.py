@@ -10,6 +10,7 @@ import typer
 
 from ..console import ConsoleView
 from ..events import StopReason
+from ..images import parse_rect
 from ..run import RunOptions, parse_display, run_task
 from ._errors import reported
 
@@ -67,6 +68,24 @@ def run(
     on_blocked: Annotated[
         str, typer.Option(help="When a blocked host is reached: stop or back.")
     ] = "stop",
+    stream: Annotated[
+        bool, typer.Option("--stream", help="Ask for SSE (recorded with event timings).")
+    ] = False,
+    record: Annotated[
+        Path | None,
+        typer.Option(file_okay=False, help="Record the run into this cassette directory."),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace a recording already in --record DIR.")
+    ] = False,
+    redact: Annotated[
+        list[str] | None,
+        typer.Option(help="Also redact matches of this regex in the recording; repeatable."),
+    ] = None,
+    mask: Annotated[
+        list[str] | None,
+        typer.Option(help="Black out X,Y,W,H in every recorded screenshot; repeatable."),
+    ] = None,
 ) -> None:
     """Run TASK in Chromium with a model (or a fake one with --fake); print every step."""
     with reported():
@@ -91,8 +110,15 @@ def run(
             history=_choice(history, ("chain", "full"), "--history"),  # type: ignore[arg-type]
             headed=headed,
             on_blocked=_choice(on_blocked, ("stop", "back"), "--on-blocked"),  # type: ignore[arg-type]
+            stream=stream,
+            record=record,
+            overwrite=overwrite,
+            redact=tuple(redact or ()),
+            mask=tuple(parse_rect(text) for text in mask or ()),
         )
         outcome = asyncio.run(run_task(options, listeners=[ConsoleView()]))
+    if record is not None:
+        typer.echo(f"recorded to {record} (cua-replay show {record})")
     for selector, text in outcome.page_text.items():
         typer.echo(f"page says ({selector}): {text.strip()}")
     if outcome.done is not None:
