@@ -203,14 +203,14 @@ def load_cassette(directory: Path | str) -> Cassette:
     items: dict[str, Any] = {}
     torn = False
     log = directory / STEPS_NAME
-    lines = log.read_text(encoding="utf-8").split("\n") if log.exists() else [""]
+    lines = log.read_bytes().split(b"\n") if log.exists() else [b""]
     last = len(lines) - 1
     for number, line in enumerate(lines, start=1):
         if not line:
             continue
         where = f"{log}:{number}"
-        try:
-            data = json.loads(line)
+        try:  # bytes, line by line: a crash may cut the last line inside a UTF-8 character
+            data = json.loads(line.decode("utf-8"))
         except ValueError:
             if number - 1 == last:  # no newline after it: the line in flight when it stopped
                 torn = True

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from . import demo, doctor, run, serve
+from . import cassette, demo, doctor, run, serve
 
 app = typer.Typer(
     name="cua-replay",
@@ -41,3 +41,6 @@ app.command(name="doctor")(doctor.doctor)
 app.command(name="run")(run.run)
 app.command(name="serve")(serve.serve)
 app.command(name="scenarios")(serve.scenarios)
+app.command(name="show")(cassette.show)
+app.command(name="verify")(cassette.verify)
+app.command(name="gc")(cassette.gc)
