@@ -1,0 +1,309 @@
+"""Recording transports: explicit httpx2 transports that tee the model traffic into a sink.
+
+Give the SDK a client built on one of these (``OpenAI(http_client=recording_client(
+recorder.exchange))``) and every HTTP exchange it makes reaches the sink as one
+:class:`~cua_replay.cassette.recorder.Exchange` once it has ended: request,
+status, headers, the body (decoded: a gzip answer is stored as the JSON it
+carries) or, for ``text/event-stream``, the server-sent events with the time
+each arrived, and the error if the exchange failed.
+
+Why a transport and not a patch: it is one client's traffic, not the process's
+(no class-level monkeypatching as vcrpy does, which is not thread-safe and
+catches every other library's requests too), and it sees the final request,
+retries included, exactly as it goes on the wire.
+
+Why a tee: the response stream is passed to the caller chunk by chunk, as it
+arrives, while a copy is parsed on the side. Recording must not change what it
+records; vcrpy reads a whole stream before handing it over, which moved the
+first event of a stream from 8 ms to 1.5 s.
+
+The sink is called exactly once per exchange, from the thread that reads the
+response (or sends the request, for a transport error): when the body is
+exhausted, when the response is closed, or when reading it fails. A transport
+error (connection refused, timeout) is reported with ``status=None`` and the
+error, then re-raised. An exception the sink raises is not swallowed: a
+recording that silently misses steps is worse than a failed run.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, Final
+
+import httpx2
+
+from ..errors import InvalidSetting
+from .recorder import Exchange
+from .wire import ContentDecoder, SseParser
+
+logger = logging.getLogger(__name__)
+
+Sink = Callable[[Exchange], None]
+"""Where finished exchanges go; normally :meth:`Recorder.exchange`."""
+Clock = Callable[[], float]
+
+TERMINAL_EVENTS: Final = frozenset(
+    {"response.completed", "response.failed", "response.incomplete", "error"}
+)
+_TRANSPORT_OPTIONS: Final = ("verify", "cert", "trust_env", "http1", "http2", "limits", "proxy")
+
+
+class _Capture:
+    """One exchange in flight: what has been seen so far; reported to the sink once."""
+
+    def __init__(self, request: httpx2.Request, body: bytes, sink: Sink, clock: Clock) -> None:
+        self._request = request
+        self._request_body = body
+        self._sink = sink
+        self._clock = clock
+        self._started = clock()
+        self._status: int | None = None
+        self._headers: list[tuple[str, str]] = []
+        self._decoder: ContentDecoder | None = None
+        self._sse: SseParser | None = None
+        self._events: list[tuple[float, str, Any]] | None = None
+        self._body: list[bytes] = []
+        self._note: str | None = None
+        self.exhausted = False
+        self.done = False
+
+    def _ms(self) -> float:
+        return (self._clock() - self._started) * 1000
+
+    def response(self, response: httpx2.Response) -> None:
+        self._status = response.status_code
+        self._headers = list(response.headers.multi_items())
+        self._decoder = ContentDecoder(response.headers)
+        content_type = response.headers.get("content-type", "")
+        if content_type.split(";")[0].strip().lower() == "text/event-stream":
+            self._sse = SseParser()
+            self._events = []
+
+    def feed(self, chunk: bytes) -> None:
+        """Take a copy of a raw chunk; never raises into the caller's stream."""
+        if self._decoder is None or self._note is not None:
+            return
+        try:
+            self._take(self._decoder.decode(chunk))
+        except Exception as exc:  # a recording bug must not break the traffic
+            logger.exception("recording transport: could not parse a response chunk")
+            self._note = f"recording failed: {type(exc).__name__}: {exc}"
+
+    def _take(self, data: bytes) -> None:
+        if not data:
+            return
+        if self._sse is None or self._events is None:
+            self._body.append(data)
+            return
+        at = self._ms()
+        self._events.extend((at, name, value) for name, value in self._sse.feed(data))
+
+    @property
+    def terminal_seen(self) -> bool:
+        events = self._events
+        return bool(events) and events is not None and events[-1][1] in TERMINAL_EVENTS
+
+    def finish(self, error: str | None = None) -> None:
+        """Report the exchange to the sink; only the first call does anything."""
+        if self.done:
+            return
+        self.done = True
+        latency = self._ms()
+        if self._decoder is not None and self._note is None:
+            try:
+                self._take(self._decoder.flush())
+            except Exception as exc:
+                self._note = f"recording failed: {type(exc).__name__}: {exc}"
+        decoding = self._decoder.error if self._decoder is not None else None
+        notes = [note for note in (error, decoding, self._note) if note]
+        self._sink(
+            Exchange(
+                method=self._request.method,
+                url=str(self._request.url),
+                request_headers=list(self._request.headers.multi_items()),
+                request_body=self._request_body,
+                status=self._status,
+                response_headers=self._headers,
+                body=b"".join(self._body),
+                events=self._events,
+                latency_ms=round(latency, 3),
+                error="; ".join(notes) or None,
+            )
+        )
+
+    def closed_early(self) -> str | None:
+        """The note for a response closed before its end (none if nothing was missed)."""
+        if self.exhausted or self.terminal_seen:
+            return None
+        return "the client closed the response before reading all of its body"
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+class _TeeStream(httpx2.SyncByteStream):
+    def __init__(self, inner: httpx2.SyncByteStream, capture: _Capture) -> None:
+        self._inner = inner
+        self._capture = capture
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            for chunk in self._inner:
+                self._capture.feed(chunk)
+                yield chunk
+        except Exception as exc:
+            self._capture.finish(_describe(exc))
+            raise
+        self._capture.exhausted = True
+        self._capture.finish()
+
+    def close(self) -> None:
+        try:
+            self._inner.close()
+        finally:
+            self._capture.finish(self._capture.closed_early())
+
+
+class _AsyncTeeStream(httpx2.AsyncByteStream):
+    def __init__(self, inner: httpx2.AsyncByteStream, capture: _Capture) -> None:
+        self._inner = inner
+        self._capture = capture
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._inner:
+                self._capture.feed(chunk)
+                yield chunk
+        except Exception as exc:
+            self._capture.finish(_describe(exc))
+            raise
+        self._capture.exhausted = True
+        self._capture.finish()
+
+    async def aclose(self) -> None:
+        try:
+            await self._inner.aclose()
+        finally:
+            self._capture.finish(self._capture.closed_early())
+
+
+class RecordingTransport(httpx2.BaseTransport):
+    """Forwards to ``inner`` (default: a plain ``httpx2.HTTPTransport``) and reports to ``sink``.
+
+    ``clock`` (seconds, monotonic) times the exchange and each event.
+    """
+
+    def __init__(
+        self,
+        sink: Sink,
+        inner: httpx2.BaseTransport | None = None,
+        *,
+        clock: Clock = time.perf_counter,
+    ) -> None:
+        self.sink = sink
+        self.inner = inner if inner is not None else httpx2.HTTPTransport()
+        self._clock = clock
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        capture = _Capture(request, request.read(), self.sink, self._clock)
+        try:
+            response = self.inner.handle_request(request)
+        except Exception as exc:
+            capture.finish(_describe(exc))
+            raise
+        capture.response(response)
+        stream = response.stream
+        if not isinstance(stream, httpx2.SyncByteStream):
+            capture.finish("the inner transport returned an async stream to a sync client")
+            return response
+        response.stream = _TeeStream(stream, capture)
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class AsyncRecordingTransport(httpx2.AsyncBaseTransport):
+    """The async twin of :class:`RecordingTransport` (default inner: ``AsyncHTTPTransport``)."""
+
+    def __init__(
+        self,
+        sink: Sink,
+        inner: httpx2.AsyncBaseTransport | None = None,
+        *,
+        clock: Clock = time.perf_counter,
+    ) -> None:
+        self.sink = sink
+        self.inner = inner if inner is not None else httpx2.AsyncHTTPTransport()
+        self._clock = clock
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        capture = _Capture(request, await request.aread(), self.sink, self._clock)
+        try:
+            response = await self.inner.handle_async_request(request)
+        except Exception as exc:
+            capture.finish(_describe(exc))
+            raise
+        capture.response(response)
+        stream = response.stream
+        if not isinstance(stream, httpx2.AsyncByteStream):
+            capture.finish("the inner transport returned a sync stream to an async client")
+            return response
+        response.stream = _AsyncTeeStream(stream, capture)
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def _split(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The options that configure a transport, taken out of ``kwargs`` (the client's)."""
+    return {name: kwargs.pop(name) for name in _TRANSPORT_OPTIONS if name in kwargs}
+
+
+def _both(options: dict[str, Any]) -> InvalidSetting:
+    return InvalidSetting(
+        f"A recording client got transport= and the transport options {sorted(options)}, which "
+        "only configure the default transport; set them on the transport you pass instead.",
+        setting=sorted(options)[0],
+    )
+
+
+def recording_client(
+    sink: Sink, *, transport: httpx2.BaseTransport | None = None, **kwargs: Any
+) -> httpx2.Client:
+    """An ``httpx2.Client`` with the SDK's defaults whose traffic goes through a recorder.
+
+    ``OpenAI(http_client=recording_client(recorder.exchange))``. ``transport`` is
+    the inner transport (default: ``HTTPTransport`` with the SDK's connection
+    limits); ``verify``, ``cert``, ``trust_env``, ``http1``, ``http2``, ``limits``
+    and ``proxy`` configure that default one (a client ignores them once it is
+    given a transport), every other keyword goes to the client.
+    """
+    from openai import DEFAULT_CONNECTION_LIMITS, DefaultHttpxClient
+
+    options = _split(kwargs)
+    if transport is None:
+        options.setdefault("limits", DEFAULT_CONNECTION_LIMITS)
+        transport = httpx2.HTTPTransport(**options)
+    elif options:
+        raise _both(options)
+    return DefaultHttpxClient(transport=RecordingTransport(sink, transport), **kwargs)
+
+
+def async_recording_client(
+    sink: Sink, *, transport: httpx2.AsyncBaseTransport | None = None, **kwargs: Any
+) -> httpx2.AsyncClient:
+    """The async twin of :func:`recording_client`, for ``AsyncOpenAI(http_client=...)``."""
+    from openai import DEFAULT_CONNECTION_LIMITS, DefaultAsyncHttpxClient
+
+    options = _split(kwargs)
+    if transport is None:
+        options.setdefault("limits", DEFAULT_CONNECTION_LIMITS)
+        transport = httpx2.AsyncHTTPTransport(**options)
+    elif options:
+        raise _both(options)
+    return DefaultAsyncHttpxClient(transport=AsyncRecordingTransport(sink, transport), **kwargs)
