@@ -209,7 +209,7 @@ async def run_task(
             listeners.append(recorder)
             http_client = _recording_client(recorder)
         model_backend: ModelBackend
-        if backend is None or callable(backend) and not isinstance(backend, ModelBackend):
+        if backend is None or (callable(backend) and not isinstance(backend, ModelBackend)):
             sdk = backend_from_settings(settings, http_client=http_client)
             stack.push_async_callback(sdk.aclose)
             model_backend = backend(sdk) if backend is not None else sdk
@@ -305,11 +305,9 @@ def recorded_settings(options: RunOptions) -> dict[str, Any]:
 
 
 def _recording_client(recorder: Recorder) -> Any:
-    """The SDK's HTTP client with a recording transport, when that module is available."""
-    try:
-        from .cassette.transport import async_recording_client
-    except ImportError:  # pragma: no cover - the transport ships with the package
-        return None
+    """The SDK's HTTP client, with a transport that records every exchange."""
+    from .cassette.transport import async_recording_client
+
     return async_recording_client(recorder.exchange)
 
 

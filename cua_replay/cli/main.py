@@ -8,6 +8,7 @@ import typer
 
 from .. import __version__
 from . import cassette, demo, doctor, run, serve
+from . import replay as replay_cmd
 
 app = typer.Typer(
     name="cua-replay",
@@ -41,6 +42,7 @@ app.command(name="doctor")(doctor.doctor)
 app.command(name="run")(run.run)
 app.command(name="serve")(serve.serve)
 app.command(name="scenarios")(serve.scenarios)
+app.command(name="replay")(replay_cmd.replay)
 app.command(name="show")(cassette.show)
 app.command(name="verify")(cassette.verify)
 app.command(name="gc")(cassette.gc)

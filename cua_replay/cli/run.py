@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
 
+from ..backends import ModelBackend
+from ..cassette.resume import check_from_step, resume_backend, resumed_options
+from ..cassette.store import load_cassette
 from ..console import ConsoleView
 from ..events import StopReason
 from ..images import parse_rect
@@ -22,6 +26,7 @@ TOOLS: dict[str, Literal["computer_use_preview", "computer"]] = {
 
 
 def run(
+    ctx: typer.Context,
     task: Annotated[
         str | None, typer.Argument(help="What the agent should do (default with --fake: its task).")
     ] = None,
@@ -86,6 +91,17 @@ def run(
         list[str] | None,
         typer.Option(help="Black out X,Y,W,H in every recorded screenshot; repeatable."),
     ] = None,
+    resume: Annotated[
+        Path | None,
+        typer.Option(
+            file_okay=False,
+            help="Replay this cassette's steps before --from-step, then go on live; its task, "
+            "start page, tool, display and settings are the defaults.",
+        ),
+    ] = None,
+    from_step: Annotated[
+        int | None, typer.Option(min=1, help="With --resume: the first step sent live.")
+    ] = None,
 ) -> None:
     """Run TASK in Chromium with a model (or a fake one with --fake); print every step."""
     with reported():
@@ -116,7 +132,8 @@ def run(
             redact=tuple(redact or ()),
             mask=tuple(parse_rect(text) for text in mask or ()),
         )
-        outcome = asyncio.run(run_task(options, listeners=[ConsoleView()]))
+        options, backend = _resume(ctx, options, resume, from_step)
+        outcome = asyncio.run(run_task(options, listeners=[ConsoleView()], backend=backend))
     if record is not None:
         typer.echo(f"recorded to {record} (cua-replay show {record})")
     for selector, text in outcome.page_text.items():
@@ -125,6 +142,45 @@ def run(
         typer.echo(f"scenario done state: {'reached' if outcome.done else 'NOT reached'}")
     if outcome.result.stop.reason is not StopReason.COMPLETED or outcome.done is False:
         raise typer.Exit(code=1)
+
+
+_FLAGS = {
+    "history": "history",
+    "max_steps": "max_steps",
+    "safety": "safety",
+    "stream": "stream",
+    "on_blocked": "on_blocked",
+    "allow_domains": "allow_domain",
+    "block_domains": "block_domain",
+}
+"""Run options a resumed run takes from the recording, and the CLI parameter that sets each."""
+
+
+def _resume(
+    ctx: typer.Context, options: RunOptions, resume: Path | None, from_step: int | None
+) -> tuple[RunOptions, Callable[[ModelBackend], ModelBackend] | None]:
+    """With --resume: the options completed from the recording, and the backend wrapper."""
+    if resume is None:
+        if from_step is not None:
+            raise typer.BadParameter("needs --resume DIR.", param_hint="--from-step")
+        return options, None
+    if from_step is None:
+        raise typer.BadParameter("--resume DIR needs --from-step K.", param_hint="--from-step")
+    cassette = load_cassette(resume)
+    explicit = [name for name, param in _FLAGS.items() if _given(ctx, param)]
+    options = resumed_options(options, cassette, explicit=explicit)
+    check_from_step(cassette, from_step)
+
+    def wrap(live: ModelBackend) -> ModelBackend:
+        return resume_backend(cassette, live, from_step=from_step)
+
+    return options, wrap
+
+
+def _given(ctx: typer.Context, param: str) -> bool:
+    """Whether the user set ``param`` (on the command line or in the environment)."""
+    source = ctx.get_parameter_source(param)
+    return source is not None and source.name != "DEFAULT"
 
 
 def _choice(value: str | None, allowed: tuple[str, ...], flag: str) -> str | None:

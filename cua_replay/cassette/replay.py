@@ -1,0 +1,405 @@
+"""Replay a cassette in-process: recorded responses in, every action and decision checked.
+
+A :class:`ReplaySession` turns one cassette into the three things the loop
+engine takes, each checking the replayed run against the recording as it goes:
+
+* :attr:`~ReplaySession.backend`, a :class:`~cua_replay.backends.ModelBackend`
+  that checks each request with the :class:`~.cursor.ReplayCursor` and answers
+  with the recorded response (for a streamed step, the final response the
+  recorder kept). A step whose recorded request failed answers with the same
+  failure (an ``openai.APIStatusError`` rebuilt from the recorded status and
+  body, or an ``openai.APIError``), so the replayed run stops the same way;
+* :attr:`~ReplaySession.listener`, a loop listener that checks every executed
+  action (step, call, index, and the action itself, field by field) and every
+  safety decision (approved or not, and the check codes) against the recording;
+* :attr:`~ReplaySession.gate`, a :class:`~.checks.RecordedGate` deciding every
+  safety check as the recording did (the listener and the gate live in :mod:`.checks`).
+
+A divergence is a :class:`~cua_replay.errors.ReplayMismatch` (``what`` is
+``request``, ``action``, ``safety``, ``exhausted`` or ``stop``). The loop
+turns any exception into a typed stop, so the session keeps the first one it
+raised and :meth:`ReplaySession.finish` raises it again once the run is over;
+with nothing raised, ``finish`` compares the replayed stop (reason, steps,
+final message) with the recorded one. The ``sequential`` policy reports
+action and safety differences as warnings, as the cursor does for requests.
+
+A recording cut short by a crash (no stop line) replays up to its last
+complete step; the run then asks for a step that is not there. That is the
+recording being incomplete, not the code under test diverging: ``finish``
+returns a report with ``complete=False`` instead of raising.
+
+:func:`replay_cassette` runs a whole cassette this way, in the real browser
+(the model replayed, the actions re-executed) or against the recorded
+observations (:class:`~cua_replay.executors.recorded.RecordedExecutor`, no
+browser at all).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import httpx2
+import openai
+from openai.types.responses import Response
+
+from ..errors import BackendClosed, Difference, InvalidCassette, InvalidSetting, ReplayMismatch
+from ..events import Stopped
+from ..safety import SafetyGate
+from .checks import RecordedGate, ReplayListener, WatchedAsRecorded
+from .cursor import ReplayCursor
+from .format import StepRecord
+from .matchers import DEFAULT_THRESHOLD, MatchPolicy
+from .store import Cassette, load_cassette
+
+if TYPE_CHECKING:
+    from ..loop import RunResult
+    from ..run import RunOptions
+
+__all__ = [
+    "RecordedGate",
+    "ReplayBackend",
+    "ReplayListener",
+    "ReplayReport",
+    "ReplaySession",
+    "recorded_response",
+    "replay_cassette",
+    "run_options",
+]
+
+logger = logging.getLogger(__name__)
+
+_TERMINAL = ("response.completed", "response.failed", "response.incomplete")
+_STATUS_ERRORS: dict[int, type[openai.APIStatusError]] = {
+    400: openai.BadRequestError,
+    401: openai.AuthenticationError,
+    403: openai.PermissionDeniedError,
+    404: openai.NotFoundError,
+    409: openai.ConflictError,
+    422: openai.UnprocessableEntityError,
+    429: openai.RateLimitError,
+}
+
+
+@dataclass(frozen=True)
+class ReplayReport:
+    """How a replay went; ``finish`` returns it when nothing fatal diverged (or ``check=False``)."""
+
+    cassette: Path
+    steps: int
+    """Requests answered from the recording."""
+    recorded_steps: int
+    stop: Stopped
+    """How the replayed run stopped."""
+    complete: bool
+    """False when the recording was cut short by a crash: replayed as far as it goes."""
+    warnings: tuple[ReplayMismatch, ...] = ()
+    """Differences the ``sequential`` policy let through."""
+    mismatches: tuple[ReplayMismatch, ...] = ()
+    """Fatal divergences; only non-empty when ``finish(check=False)``."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches
+
+    def summary(self) -> str:
+        lines = [
+            f"replayed {self.steps} of {self.recorded_steps} recorded step(s) from "
+            f"{self.cassette}: stopped {self.stop.reason.value} after {self.stop.steps} step(s)"
+        ]
+        if not self.complete:
+            lines.append(
+                "the recording is incomplete (cut short by a crash): replayed up to its last "
+                "complete step"
+            )
+        lines += [f"warning: {warning}" for warning in self.warnings]
+        lines += [f"mismatch: {mismatch}" for mismatch in self.mismatches]
+        return "\n".join(lines)
+
+
+class ReplaySession:
+    """One replay of ``cassette``: backend, listener and gate share one cursor and one verdict."""
+
+    def __init__(
+        self,
+        cassette: Cassette,
+        *,
+        match: MatchPolicy | str = MatchPolicy.STRUCTURAL,
+        threshold: float = DEFAULT_THRESHOLD,
+        artifacts: Path | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.cassette = cassette
+        self.cursor = ReplayCursor(
+            cassette,
+            match=match,
+            threshold=threshold,
+            artifacts=artifacts,
+            environ=None if environ is None else dict(environ),
+        )
+        self.failure: ReplayMismatch | None = None
+        """The first fatal divergence, kept for :meth:`finish` (the loop only keeps its text)."""
+        self.backend = ReplayBackend(self)
+        self.listener = ReplayListener(cassette, self.report)
+        self.gate = RecordedGate(cassette)
+
+    @property
+    def match(self) -> MatchPolicy:
+        return self.cursor.match
+
+    @property
+    def warnings(self) -> list[ReplayMismatch]:
+        return self.cursor.warnings
+
+    def report(self, mismatch: ReplayMismatch) -> None:
+        """Raise ``mismatch`` (kept as :attr:`failure`), or, under ``sequential``, warn and go on.
+
+        Running out of recording is always fatal.
+        """
+        if self.match is MatchPolicy.SEQUENTIAL and mismatch.what != "exhausted":
+            logger.warning("%s", mismatch)
+            self.cursor.warnings.append(mismatch)
+            return
+        raise self.fail(mismatch)
+
+    def fail(self, mismatch: ReplayMismatch) -> ReplayMismatch:
+        """Keep ``mismatch`` as the session's failure (the first one wins) and return it."""
+        if self.failure is None:
+            self.failure = mismatch
+        return mismatch
+
+    def finish(self, result: RunResult, *, check: bool = True) -> ReplayReport:
+        """The verdict on the replayed run that ended with ``result``.
+
+        Raises the first divergence (``check=True``), else returns a report
+        listing it in ``mismatches``. See the module docstring for a recording
+        cut short by a crash.
+        """
+        cassette = self.cassette
+        complete = cassette.complete
+        mismatches: list[ReplayMismatch] = []
+        failure = self.failure
+        if failure is not None:
+            # Asking for the step after the last one a crash left is the recording's end,
+            # not a divergence; anything else (more actions in a recorded step) is.
+            cut_short = failure.what == "exhausted" and failure.step > len(cassette.steps)
+            if complete or not cut_short:
+                mismatches.append(failure)
+        elif cassette.stop is not None:
+            stop = _stop_mismatch(cassette, result.stop)
+            if stop is not None:
+                mismatches.append(stop)
+        report = ReplayReport(
+            cassette=cassette.directory,
+            steps=self.cursor.position,
+            recorded_steps=len(cassette.steps),
+            stop=result.stop,
+            complete=complete,
+            warnings=tuple(self.cursor.warnings),
+            mismatches=tuple(mismatches),
+        )
+        if check and mismatches:
+            raise mismatches[0]
+        return report
+
+
+def _stop_mismatch(cassette: Cassette, live: Stopped) -> ReplayMismatch | None:
+    recorded = cassette.stop
+    assert recorded is not None
+    differences = [
+        Difference(f"stop.{name}", old, new)
+        for name, old, new in (
+            ("reason", recorded.reason, str(live.reason)),
+            ("steps", recorded.steps, live.steps),
+            ("final_message", recorded.final_message, live.final_message),
+        )
+        if old != new
+    ]
+    if not differences:
+        return None
+    return ReplayMismatch(
+        max(live.steps, 1),
+        "stop",
+        f"the run stopped {live.reason.value} after {live.steps} step(s) ({live.detail}); the "
+        f"recording stopped {recorded.reason} after {recorded.steps}. Fix the code under test, "
+        "or re-record the cassette if the new behaviour is right.",
+        cassette=cassette.directory,
+        differences=tuple(differences),
+    )
+
+
+# -- the backend -----------------------------------------------------------------------------
+
+
+class ReplayBackend:
+    """A :class:`~cua_replay.backends.ModelBackend` answering from the recording, step by step."""
+
+    def __init__(self, session: ReplaySession) -> None:
+        self.session = session
+        self.closed = False
+
+    async def create(self, request: dict[str, Any]) -> Response:
+        if self.closed:
+            raise BackendClosed("This replay backend is closed (aclose() was called).")
+        try:
+            step = self.session.cursor.next(request)
+        except ReplayMismatch as exc:
+            raise self.session.fail(exc) from None
+        return recorded_response(self.session.cassette, step)
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+    def __repr__(self) -> str:
+        session = self.session
+        return f"ReplayBackend({session.cassette.directory}, step {session.cursor.position})"
+
+
+def recorded_response(cassette: Cassette, step: StepRecord) -> Response:
+    """The response recorded at ``step``, or the recorded failure raised as the SDK raised it."""
+    data = step.response
+    if data is None and step.events:
+        for event in reversed(step.events):
+            if event.event in _TERMINAL and isinstance(event.data, dict):
+                found = event.data.get("response")
+                data = found if isinstance(found, dict) else None
+                break
+    if data is not None:
+        return Response.model_validate(data)
+    raise _recorded_failure(cassette, step)
+
+
+def _recorded_failure(cassette: Cassette, step: StepRecord) -> openai.APIError:
+    host = cassette.manifest.endpoint.host or "api.openai.com"
+    http = step.http
+    request = httpx2.Request("POST", f"https://{host}{http.path if http else '/responses'}")
+    why = step.error or "no response was recorded"
+    if http is not None and http.status is not None and http.status >= 400:
+        response = httpx2.Response(http.status, headers=http.headers, request=request)
+        body = http.body
+        data = body.get("error", body) if isinstance(body, dict) else body
+        cls = _STATUS_ERRORS.get(http.status)
+        if cls is None:
+            cls = openai.InternalServerError if http.status >= 500 else openai.APIStatusError
+        return cls(f"Error code: {http.status} - {body}", response=response, body=data)
+    if http is not None and http.status is None:
+        return openai.APIConnectionError(message=why, request=request)
+    return openai.APIError(
+        f"step {step.step} of {cassette.directory} recorded no response ({why})",
+        request,
+        body=None,
+    )
+
+
+# -- a whole cassette ---------------------------------------------------------------------
+
+
+ExecutorKind = Literal["browser", "recorded"]
+
+
+def run_options(cassette: Cassette, **overrides: Any) -> RunOptions:
+    """The :class:`~cua_replay.run.RunOptions` the cassette was recorded with; ``overrides`` win.
+
+    Raises :class:`InvalidCassette` for a recording that does not say what
+    task it ran (a transport-only recording: replay it through the transport).
+    """
+    from ..run import RunOptions
+
+    manifest = cassette.manifest
+    if not manifest.task or not manifest.model:
+        raise InvalidCassette(
+            f"{cassette.directory}/run.json names no task or model (task={manifest.task!r}, "
+            f"model={manifest.model!r}), so the run cannot be repeated in-process. Replay it "
+            "through the recording transport or the fake server instead."
+        )
+    settings = manifest.settings
+    fields: dict[str, Any] = {
+        "task": manifest.task,
+        "start_url": manifest.start_url,
+        "model": manifest.model,
+        "tool": manifest.tool,
+        "display": tuple(manifest.display) if manifest.display else None,
+    }
+    for name in ("history", "max_steps", "safety", "stream", "store", "instructions"):
+        if name in settings:
+            fields[name] = settings[name]
+    for name in ("on_blocked", "dialogs"):
+        if settings.get(name) is not None:
+            fields[name] = settings[name]
+    for name in ("allow_domains", "block_domains"):
+        fields[name] = tuple(settings.get(name) or ())
+    fields.update(overrides)
+    return RunOptions(**fields)
+
+
+async def replay_cassette(
+    directory: Path | str,
+    *,
+    executor: ExecutorKind = "browser",
+    match: MatchPolicy | str = MatchPolicy.STRUCTURAL,
+    threshold: float = DEFAULT_THRESHOLD,
+    artifacts: Path | None = None,
+    gate: SafetyGate | None = None,
+    listeners: Iterable[Any] = (),
+    environ: Mapping[str, str] = os.environ,
+) -> ReplayReport:
+    """Replay the cassette in ``directory`` and check it; raises :class:`ReplayMismatch`.
+
+    ``executor="browser"`` re-executes every action in Chromium (on the
+    bundled fixture site when the start page is there) with the model
+    replayed; ``"recorded"`` needs no browser: the recorded screenshots and
+    URLs come back in order. ``gate`` replaces the recorded decisions
+    (asked with the recording's ``watched``). No credential is needed.
+    """
+    cassette = load_cassette(directory)
+    session = ReplaySession(
+        cassette, match=match, threshold=threshold, artifacts=artifacts, environ=environ
+    )
+    options = run_options(cassette)
+    decider: SafetyGate = WatchedAsRecorded(
+        gate or session.gate, bool(cassette.manifest.settings.get("watched", False))
+    )
+    watchers = [session.listener, *listeners]
+    if executor == "recorded":
+        result = await _replay_recorded(session, options, decider, watchers)
+    elif executor == "browser":
+        from ..run import run_task
+
+        outcome = await run_task(
+            options, backend=session.backend, gate=decider, listeners=watchers, environ=environ
+        )
+        result = outcome.result
+    else:
+        raise InvalidSetting(
+            f"executor={executor!r} is not 'browser' or 'recorded'.", setting="executor"
+        )
+    return session.finish(result)
+
+
+async def _replay_recorded(
+    session: ReplaySession, options: RunOptions, gate: SafetyGate, listeners: list[Any]
+) -> RunResult:
+    from ..executors.recorded import RecordedExecutor
+    from ..loop import Loop, LoopConfig
+    from ..run import plan
+
+    resolved = plan(options)
+    executor = RecordedExecutor(session.cassette, session=session)
+    config = LoopConfig(
+        model=options.model or "",
+        tool=resolved.tool,
+        display=resolved.display,
+        max_steps=options.max_steps,
+        history=options.history,
+        instructions=options.instructions,
+        watched=bool(session.cassette.manifest.settings.get("watched", False)),
+        store=options.store,
+        on_blocked=options.on_blocked,
+        stream=options.stream,
+    )
+    loop = Loop(session.backend, executor, gate, config, listeners=listeners, domains=executor)
+    return await loop.run(resolved.task)

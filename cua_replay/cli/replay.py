@@ -1,0 +1,82 @@
+"""``cua-replay replay DIR``: run a recorded cassette again and say whether it still matches."""
+
+from __future__ import annotations
+
+import asyncio
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..cassette.matchers import DEFAULT_THRESHOLD
+from ..cassette.replay import replay_cassette
+from ..errors import CassetteNotFound, InvalidCassette, InvalidSetting, ReplayMismatch
+from ._errors import reported
+
+
+class ExecutorChoice(StrEnum):
+    BROWSER = "browser"
+    RECORDED = "recorded"
+
+
+class MatchChoice(StrEnum):
+    STRICT = "strict"
+    STRUCTURAL = "structural"
+    SEQUENTIAL = "sequential"
+
+
+def replay(
+    directory: Annotated[
+        Path, typer.Argument(file_okay=False, help="The cassette directory (holding run.json).")
+    ],
+    executor: Annotated[
+        ExecutorChoice,
+        typer.Option(
+            help="browser: re-execute the actions in Chromium; recorded: no browser, the "
+            "recorded screenshots."
+        ),
+    ] = ExecutorChoice.BROWSER,
+    match: Annotated[
+        MatchChoice,
+        typer.Option(
+            help="strict: every field; structural: what the agent did; sequential: order only, "
+            "differences as warnings."
+        ),
+    ] = MatchChoice.STRUCTURAL,
+    threshold: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=1.0, help="Fraction of pixels a screenshot may differ in (structural)."
+        ),
+    ] = DEFAULT_THRESHOLD,
+    artifacts: Annotated[
+        Path | None,
+        typer.Option(
+            file_okay=False, help="Where recorded/live/diff PNGs go (default DIR/mismatch)."
+        ),
+    ] = None,
+) -> None:
+    """Replay the cassette in DIR offline: exit 0 if it matches, 1 if not, 2 if unreadable."""
+    with reported():
+        try:
+            report = asyncio.run(
+                replay_cassette(
+                    directory,
+                    executor=executor.value,
+                    match=match.value,
+                    threshold=threshold,
+                    artifacts=artifacts,
+                )
+            )
+        except (CassetteNotFound, InvalidCassette, InvalidSetting) as exc:
+            typer.echo(f"{type(exc).__name__}: {exc}", err=True)
+            raise typer.Exit(code=2) from None
+        except ReplayMismatch as exc:
+            typer.echo(f"ReplayMismatch: {exc}", err=True)
+            raise typer.Exit(code=1) from None
+    typer.echo(report.summary())
+    typer.echo(
+        "replay matches the recording"
+        + ("" if report.complete else " as far as the recording goes")
+    )
