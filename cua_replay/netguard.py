@@ -87,8 +87,8 @@ def loopback_only() -> Iterator[None]:
                     raise NetworkBlocked(host)
                 return real_getaddrinfo(host, *args, **kwargs)
 
-            socket.socket.connect = connect  # type: ignore[method-assign]
-            socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+            socket.socket.connect = connect  # type: ignore[method-assign,assignment]
+            socket.socket.connect_ex = connect_ex  # type: ignore[method-assign,assignment]
             socket.getaddrinfo = getaddrinfo
         _depth += 1
     try:

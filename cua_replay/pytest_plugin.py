@@ -1,6 +1,6 @@
-"""pytest plugin (entry point ``pytest11``): the ``fake_responses_server`` fixture.
+"""pytest plugin (entry point ``pytest11``): ``fake_responses_server`` and ``cua_cassette``.
 
-The fixture starts the fake Responses API in-process on an ephemeral loopback
+``fake_responses_server`` starts the fake Responses API in-process on an ephemeral loopback
 port for one test and yields the :class:`~cua_replay.server.FakeResponsesServer`
 (``.urls`` holds the base URLs, ``.state.log`` the handled requests). Pick the
 scenario with a marker, a built-in name, a file or an inline ``Scenario``::
@@ -8,16 +8,38 @@ scenario with a marker, a built-in name, a file or an inline ``Scenario``::
     @pytest.mark.fake_scenario("form", api_key="sk-test")
     def test_form(fake_responses_server):
         client = OpenAI(base_url=fake_responses_server.urls.openai_base_url, api_key="sk-test")
+
+``cua_cassette`` gives each test its own cassette directory
+(``cassettes/<module>/<test>/`` beside the test file, pytest-recording's
+naming) and the parts to plug into a loop::
+
+    def test_mug(cua_cassette):
+        loop = Loop(cua_cassette.backend(), executor, gate, config,
+                    listeners=cua_cassette.listeners)
+        result = asyncio.run(loop.run("Find the blue mug"))
+        cua_cassette.check(result)   # replay: raise the first divergence
+
+``--cua-record-mode=none`` (default) replays only and blocks the network
+except loopback; ``once``, ``new`` and ``all`` record (see :class:`RecordMode`).
+``--cua-match`` and ``--cua-threshold`` set the match policy. Replays are
+independent of each other, so ``pytest -n auto`` (pytest-xdist) spreads them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
+    from .backends import ModelBackend
+    from .cassette.recorder import Recorder
+    from .cassette.replay import ReplaySession
+    from .events import Listener
     from .server import FakeResponsesServer
 
 
@@ -26,6 +48,12 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "fake_scenario(scenario, *, api_key=None, seed=None): the scenario (built-in name, file "
         "path or Scenario) the fake_responses_server fixture serves; default 'demo'",
+    )
+    config.addinivalue_line(
+        "markers",
+        "cua_cassette(name=None, *, path=None, record_mode=None, match=None, threshold=None): "
+        "the cassette the cua_cassette fixture records or replays (default: named after the "
+        "test, in cassettes/<module>/ beside the test file; path= names a directory)",
     )
 
 
@@ -39,3 +67,223 @@ def fake_responses_server(request: pytest.FixtureRequest) -> Iterator[FakeRespon
     options = dict(marker.kwargs) if marker else {}
     with FakeResponsesServer(scenario, **options) as server:
         yield server
+
+
+# -- cassettes -----------------------------------------------------------------------------
+
+
+class RecordMode(StrEnum):
+    """pytest-recording's modes, for cassettes of computer-use runs.
+
+    ``none`` (default) replays only: a missing cassette fails the test, no
+    credentials are needed and the network is blocked except loopback.
+    ``once`` records a missing cassette and replays an existing one. ``new``
+    replays what is recorded and records the steps beyond it (the run goes
+    live where the recording ends). ``all`` records every time, replacing the
+    cassette.
+    """
+
+    NONE = "none"
+    ONCE = "once"
+    NEW = "new"
+    ALL = "all"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("cua-replay", "cua-replay cassettes of computer-use runs")
+    group.addoption(
+        "--cua-record-mode",
+        default=None,
+        choices=[mode.value for mode in RecordMode],
+        help="none (default: replay only), once, new or all.",
+    )
+    group.addoption(
+        "--cua-match",
+        default=None,
+        choices=["strict", "structural", "sequential"],
+        help="How replayed requests must match the recorded ones (default structural).",
+    )
+    group.addoption(
+        "--cua-threshold",
+        default=None,
+        type=float,
+        help="Fraction of pixels two screenshots may differ in (structural; default 0.01).",
+    )
+    group.addoption(
+        "--cua-cassette-dir",
+        default=None,
+        help="Root of the cassettes (default: a 'cassettes' directory beside each test file).",
+    )
+    parser.addini("cua_record_mode", "Default --cua-record-mode.", default="none")
+    parser.addini("cua_match", "Default --cua-match.", default="structural")
+
+
+def cassette_path(request: pytest.FixtureRequest, name: str | None = None) -> Path:
+    """``<root>/<module>/<[Class.]test>``, pytest-recording's naming, as a directory."""
+    option = request.config.getoption("--cua-cassette-dir")
+    module: Path = request.node.path
+    root = Path(option) if option else module.parent / "cassettes"
+    if name is None:
+        name = request.node.name
+        if request.cls is not None:
+            name = f"{request.cls.__name__}.{name}"
+    safe = "".join(c if c.isalnum() or c in "._-[]" else "_" for c in name)
+    return root / module.stem / safe
+
+
+@dataclass
+class CassetteFixture:
+    """One test's cassette: what to plug into the loop (or the client) to record or replay it."""
+
+    path: Path
+    mode: RecordMode
+    match: str
+    threshold: float
+    replaying: bool
+    session: ReplaySession | None = None
+    recorder: Recorder | None = None
+    _live: list[ModelBackend] = field(default_factory=list)
+
+    def backend(
+        self, live: ModelBackend | Callable[[], ModelBackend] | None = None
+    ) -> ModelBackend:
+        """The model backend for the loop.
+
+        Replaying: the recorded responses (``live`` is not called, so no credentials are needed).
+        Recording: ``live`` (a backend, or a function making one), by default the real API
+        from the environment (``OPENAI_API_KEY``, ``AZURE_OPENAI_*``), its traffic recorded.
+        With ``--cua-record-mode=new`` the recorded steps are replayed and the run goes live
+        after them.
+        """
+        if self.replaying and self.mode is not RecordMode.NEW:
+            assert self.session is not None
+            return self.session.backend
+        made = self._make_live(live)
+        if self.mode is RecordMode.NEW and self.session is not None:
+            from .cassette.resume import resume_backend
+
+            return resume_backend(
+                self.session.cassette, made, from_step=len(self.session.cassette) + 1
+            )
+        return made
+
+    def _make_live(self, live: ModelBackend | Callable[[], ModelBackend] | None) -> ModelBackend:
+        if live is None:
+            from .backends import backend_from_settings
+            from .cassette.transport import async_recording_client
+            from .settings import Settings
+
+            assert self.recorder is not None
+            made = backend_from_settings(
+                Settings(), http_client=async_recording_client(self.recorder.exchange)
+            )
+            self._live.append(made)
+            return made
+        from .backends import ModelBackend
+
+        return live if isinstance(live, ModelBackend) else live()
+
+    @property
+    def listeners(self) -> list[Listener]:
+        """Pass these to the :class:`~cua_replay.loop.Loop` (its ``listeners=``)."""
+        if self.recorder is not None:
+            return [self.recorder]
+        assert self.session is not None
+        return [self.session.listener]
+
+    @property
+    def recorded_gate(self) -> Any:
+        """A safety gate deciding as the recording did (replay only)."""
+        if self.session is None:
+            raise RuntimeError(f"{self.path} is being recorded; there is no recorded decision yet.")
+        return self.session.gate
+
+    def executor(self) -> Any:
+        """A :class:`~cua_replay.executors.recorded.RecordedExecutor`: replay with no browser."""
+        if self.session is None:
+            raise RuntimeError(
+                f"{self.path} is being recorded: a recorded executor needs a recording. "
+                "Use a real executor when recording."
+            )
+        from .executors.recorded import RecordedExecutor
+
+        return RecordedExecutor(self.session.cassette, session=self.session)
+
+    def check(self, result: Any) -> Any:
+        """After the run: raise the first divergence (replay); returns the replay report."""
+        if self.session is None or self.mode is RecordMode.NEW:
+            return None
+        return self.session.finish(result)
+
+
+@pytest.fixture
+def cua_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteFixture]:
+    """A cassette for this test (see :class:`RecordMode` and ``cua_cassette`` marker)."""
+    from .cassette.recorder import Recorder, new_manifest
+    from .cassette.replay import ReplaySession
+    from .cassette.store import load_cassette
+    from .errors import CassetteNotFound
+    from .netguard import loopback_only
+
+    marker = request.node.get_closest_marker("cua_cassette")
+    options = dict(marker.kwargs) if marker else {}
+    name = marker.args[0] if marker and marker.args else options.pop("name", None)
+    config = request.config
+    mode = RecordMode(
+        options.get("record_mode")
+        or config.getoption("--cua-record-mode")
+        or config.getini("cua_record_mode")
+    )
+    match = options.get("match") or config.getoption("--cua-match") or config.getini("cua_match")
+    threshold = options.get("threshold") or config.getoption("--cua-threshold") or 0.01
+    explicit = options.get("path")
+    path = Path(explicit) if explicit is not None else cassette_path(request, name)
+    exists = (path / "run.json").is_file()
+    if mode is RecordMode.NONE and not exists:
+        pytest.fail(
+            str(
+                CassetteNotFound(
+                    path,
+                    "Record it with: pytest --cua-record-mode=once "
+                    f"{request.node.nodeid} (needs credentials or a fake server).",
+                )
+            ),
+            pytrace=False,
+        )
+    replaying = exists and mode in (RecordMode.NONE, RecordMode.ONCE, RecordMode.NEW)
+    fixture = CassetteFixture(path, mode, str(match), float(threshold), replaying)
+    if replaying:
+        fixture.session = ReplaySession(load_cassette(path), match=match, threshold=threshold)
+    if not replaying or mode is RecordMode.NEW:
+        target = path.with_name(path.name + ".recording") if mode is RecordMode.NEW else path
+        fixture.recorder = Recorder.open(
+            target,
+            new_manifest(settings={"test": request.node.nodeid}),
+            overwrite=True,
+        )
+    guard = loopback_only() if fixture.replaying and mode is not RecordMode.NEW else None
+    try:
+        if guard is not None:
+            with guard:
+                yield fixture
+        else:
+            yield fixture
+    finally:
+        if fixture.recorder is not None:
+            fixture.recorder.close()
+            if mode is RecordMode.NEW:
+                _replace(fixture.recorder.directory, path)
+    failure = getattr(fixture.session, "failure", None)
+    if failure is not None and mode is not RecordMode.NEW:
+        pytest.fail(str(failure), pytrace=False)
+
+
+def _replace(source: Path, target: Path) -> None:
+    """Swap a finished re-recording in for the old cassette, never leaving neither."""
+    import shutil
+
+    backup = target.with_name(target.name + ".old")
+    shutil.rmtree(backup, ignore_errors=True)
+    target.rename(backup)
+    source.rename(target)
+    shutil.rmtree(backup, ignore_errors=True)

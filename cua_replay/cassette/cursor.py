@@ -162,6 +162,4 @@ class ReplayCursor:
 def diff_values(path: str, recorded: Any, live: Any) -> list[Difference]:
     """Field-level differences between two plain JSON values (actions, safety decisions)."""
     result = compare({"v": recorded}, {"v": live}, MatchPolicy.STRICT)
-    return [
-        Difference(path + d.path[1:], d.recorded, d.live, d.note) for d in result.differences
-    ]
+    return [Difference(path + d.path[1:], d.recorded, d.live, d.note) for d in result.differences]

@@ -186,6 +186,7 @@ class Recorder:
     def _on_event(self, event: Event) -> None:
         if isinstance(event, RequestSent):
             self._flush()
+            self._describe(event.request)
             canonical = self.writer.canonical(event.request)
             self._pending = {
                 "step": event.step,
@@ -258,6 +259,25 @@ class Recorder:
                 )
             )
 
+    def _describe(self, request: dict[str, Any]) -> None:
+        """Fill what the manifest does not say yet from the first request: model, tool, task."""
+        manifest = self.writer.manifest
+        if manifest.model is None and isinstance(request.get("model"), str):
+            manifest.model = request["model"]
+        for tool in request.get("tools") or ():
+            if not isinstance(tool, dict) or manifest.tool is not None:
+                continue
+            if tool.get("type") == "computer_use_preview":
+                manifest.tool = "computer_use_preview"
+                width, height = tool.get("display_width"), tool.get("display_height")
+                if manifest.display is None and isinstance(width, int) and isinstance(height, int):
+                    manifest.display = (width, height)
+                manifest.environment = manifest.environment or tool.get("environment")
+            elif tool.get("type") == "computer":
+                manifest.tool = "computer"
+        if manifest.task is None:
+            manifest.task = _task_of(request.get("input"))
+
     def _flush(self) -> None:
         if self._pending is None:
             return
@@ -326,6 +346,8 @@ class Recorder:
             request = json.loads(last.request_body)
         except ValueError:
             request = {"$raw": last.request_body.decode("utf-8", "replace")}
+        if isinstance(request, dict):
+            self._describe(request)
         canonical = self.writer.canonical(request)
         pending: dict[str, Any] = {
             "step": self._steps + 1,
@@ -377,6 +399,20 @@ class Recorder:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _task_of(items: Any) -> str | None:
+    if isinstance(items, str):
+        return items
+    for item in items or ():
+        if isinstance(item, dict) and item.get("role") == "user":
+            content = item.get("content")
+            if isinstance(content, str):
+                return content
+            for part in content or ():
+                if isinstance(part, dict) and part.get("type") == "input_text":
+                    return str(part.get("text"))
+    return None
 
 
 def _parse(body: bytes) -> Any:
