@@ -5,17 +5,25 @@ official SDK talks to it over loopback HTTP; the loop engine drives a real
 headless Chromium on the bundled fixture site through the Playwright executor.
 Only the model is fake. The console view prints every step; the outcome says
 whether the page ended where the scenario says it should.
+
+The run is recorded into a cassette (``out``, or a fresh temporary folder),
+which is then replayed twice, offline: with the recorded executor (no browser,
+the recorded screenshots served back) and model-only in the browser (every
+action executed again on the fixture site, every request checked against the
+recording).
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 
+from .cassette.replay import ReplayReport, replay_cassette
 from .console import ConsoleView
 from .events import Event, ScreenshotCaptured
 from .run import RunOptions, TaskOutcome, run_task
@@ -28,6 +36,9 @@ DEMO_SCENARIO = "demo"
 class DemoResult:
     outcome: TaskOutcome
     screenshot: Path | None
+    cassette: Path
+    replays: dict[str, ReplayReport]
+    """``recorded`` and ``browser``: how each replay of the cassette went."""
 
 
 async def run_demo(
@@ -36,8 +47,14 @@ async def run_demo(
     screenshot_path: Path | None = None,
     console: Console | None = None,
     environ: Mapping[str, str] = os.environ,
+    out: Path | None = None,
 ) -> DemoResult:
-    """Run ``scenario`` against the in-process fake; save the last screenshot if asked."""
+    """Run ``scenario`` against the in-process fake, record it into ``out``, replay it both ways.
+
+    Saves the last screenshot if asked. A replay that diverges raises
+    :class:`~cua_replay.errors.ReplayMismatch`.
+    """
+    cassette = out if out is not None else Path(tempfile.mkdtemp(prefix="cua-replay-demo-"))
     last: list[bytes] = []
 
     def keep_screenshot(event: Event) -> None:
@@ -48,11 +65,21 @@ async def run_demo(
     # The demo's scenarios raise no check; were one to, a sandboxed demo acknowledges it.
     gate = AllowGate(frozenset({"malicious_instructions", "irrelevant_domain"}))
     outcome = await run_task(
-        RunOptions(fake=scenario), listeners=listeners, gate=gate, environ=environ
+        RunOptions(
+            fake=scenario,
+            record=cassette,
+        ),
+        listeners=listeners,
+        gate=gate,
+        environ=environ,
     )
     saved = None
     if screenshot_path is not None and last:
         screenshot_path.parent.mkdir(parents=True, exist_ok=True)
         screenshot_path.write_bytes(last[0])
         saved = screenshot_path
-    return DemoResult(outcome, saved)
+    replays = {
+        kind: await replay_cassette(cassette, executor=kind, environ=environ)
+        for kind in ("recorded", "browser")
+    }
+    return DemoResult(outcome, saved, cassette, replays)

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from cua_replay import __version__
 from cua_replay.browser import ENV_VAR
+from cua_replay.cassette import load_cassette
 from cua_replay.cli.main import app
 
 runner = CliRunner()
@@ -39,9 +40,10 @@ def test_doctor_reports_a_bad_env_var_cleanly(
 def test_demo_runs_offline_end_to_end(tmp_path: Path) -> None:
     # One real subprocess: the installed console script, as a new user runs it.
     shot = tmp_path / "final.png"
+    out = tmp_path / "demo-cassette"
     script = Path(sys.executable).parent / "cua-replay"
     result = subprocess.run(
-        [str(script), "demo", "--screenshot", str(shot)],
+        [str(script), "demo", "--screenshot", str(shot), "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -56,3 +58,13 @@ def test_demo_runs_offline_end_to_end(tmp_path: Path) -> None:
     assert "model says: I placed the order" in result.stdout
     assert "demo finished:" in result.stdout
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The run was recorded, and the recording replays both ways.
+    assert f"recorded to {out}" in result.stdout
+    assert "replayed offline (recorded executor, no browser): 4/4 steps match" in result.stdout
+    assert "replayed offline (model replayed, browser): 4/4 steps match" in result.stdout
+    assert len(load_cassette(out)) == 4
+    again = subprocess.run(
+        [str(script), "demo", "--out", str(out)], capture_output=True, text=True, timeout=300
+    )
+    assert again.returncode == 1
+    assert "already holds a recording" in again.stderr + again.stdout

@@ -26,7 +26,14 @@ from pydantic import ValidationError
 
 from ..errors import CassetteNotFound, InvalidCassette
 from .blobs import BlobStore, digest_of
-from .canonical import canonicalize, dumps, join_items, request_hash, split_items
+from .canonical import (
+    canonicalize,
+    dumps,
+    escape_surrogates,
+    join_items,
+    request_hash,
+    split_items,
+)
 from .format import (
     BLOBS_DIR,
     FORMAT_VERSION,
@@ -43,7 +50,8 @@ ImageTransform = Callable[[bytes], bytes]
 
 def write_json_atomic(path: Path, data: Any) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    text = escape_surrogates(json.dumps(data, indent=2, ensure_ascii=False))
+    tmp.write_text(text + "\n", encoding="utf-8")
     os.replace(tmp, path)
 
 
@@ -73,8 +81,9 @@ class CassetteWriter:
         steps = self.directory / STEPS_NAME
         if (steps.exists() or (self.directory / MANIFEST_NAME).exists()) and not overwrite:
             raise InvalidCassette(
-                f"{self.directory} already holds a recording; pass overwrite=True "
-                "(--record-mode all) to replace it, or record into a new directory."
+                f"{self.directory} already holds a recording. Record into a new directory, or "
+                "replace it: --overwrite (cua-replay run), --cua-record-mode=all (pytest), "
+                "overwrite=True (Python)."
             )
         if overwrite:
             for name in (STEPS_NAME, MANIFEST_NAME):
@@ -108,13 +117,15 @@ class CassetteWriter:
             raise InvalidCassette(
                 f"The recording in {self.directory} is closed; nothing more can be written."
             )
-        data = record.model_dump(mode="json", exclude_none=True)
+        # Redacted before the items are split, so an item's digest names the item as stored
+        # (a secret learned after the request was canonicalized would otherwise change it).
+        data = self.redactor.json(record.model_dump(mode="json", exclude_none=True))
         if isinstance(record, StepRecord):
             request, new_items = split_items(data["request"], self._items)
             data["request"] = request
             data["items"] = {**data.get("items", {}), **new_items}
             self._steps = record.step
-        line = dumps(self.redactor.json(data)) + "\n"
+        line = dumps(data) + "\n"
         self._log.write(line)
         self._log.flush()
         if self._fsync:

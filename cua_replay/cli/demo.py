@@ -18,10 +18,16 @@ def demo(
         Path | None,
         typer.Option("--screenshot", dir_okay=False, help="Save the final screenshot (PNG) here."),
     ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", file_okay=False, help="Record the cassette here (default: a new temp folder)."
+        ),
+    ] = None,
 ) -> None:
-    """Run a task offline: fake model (scenario 'demo'), fixture site, headless Chromium."""
+    """Run a task offline (fake model, fixture site, headless Chromium); record it; replay it."""
     with reported():
-        result = asyncio.run(run_demo(screenshot_path=screenshot))
+        result = asyncio.run(run_demo(screenshot_path=screenshot, out=out))
     outcome = result.outcome
     for text in outcome.page_text.values():
         typer.echo(f"page says: {text.strip()}")
@@ -30,5 +36,9 @@ def demo(
     stop = outcome.result.stop
     verdict = "task done" if outcome.done else "task NOT done"
     typer.echo(f"demo finished: {stop.reason.value}, {verdict}, final page {outcome.final_url}")
+    typer.echo(f"recorded to {result.cassette}  (cua-replay show {result.cassette})")
+    for kind, report in result.replays.items():
+        how = "recorded executor, no browser" if kind == "recorded" else "model replayed, browser"
+        typer.echo(f"replayed offline ({how}): {report.steps}/{report.recorded_steps} steps match")
     if stop.reason is not StopReason.COMPLETED or not outcome.done:
         raise typer.Exit(code=1)
