@@ -84,7 +84,8 @@ class RecordedExecutor:
     async def screenshot(self) -> bytes:
         position = self._observation
         if position >= len(self._observations):
-            step = self.session.cursor.position if self.session is not None else 0
+            # The initial screenshot belongs to step 1, every later one to the step in flight.
+            step = (self.session.cursor.position if self.session is not None else 0) or 1
             self._fail(
                 ReplayMismatch(
                     step,
