@@ -16,3 +16,17 @@ def test_version_matches_pyproject() -> None:
 
     pyproject = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
     assert cua_replay.__version__ == pyproject["project"]["version"]
+
+
+def test_cassette_all_lists_exactly_its_public_namespace() -> None:
+    import types
+
+    from cua_replay import cassette
+
+    public = {
+        name
+        for name in dir(cassette)
+        if not name.startswith("_") and not isinstance(getattr(cassette, name), types.ModuleType)
+    }
+    assert cassette.__all__ == sorted(cassette.__all__)
+    assert set(cassette.__all__) == public - {"annotations"}
