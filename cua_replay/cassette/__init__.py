@@ -32,12 +32,12 @@ from .transport import (
 from .verify import Finding, Report, verify
 
 __all__ = [
+    "FORMAT_VERSION",
     "AsyncRecordingTransport",
     "AsyncReplayTransport",
     "Cassette",
     "CassetteWriter",
     "Exchange",
-    "FORMAT_VERSION",
     "Finding",
     "Manifest",
     "MatchPolicy",
