@@ -61,7 +61,10 @@ STRUCTURAL_IGNORED: Final = frozenset(
         "background",
     }
 )
-"""Keys, at any depth, that the structural policy does not compare."""
+"""Keys of the request that the structural policy does not compare."""
+DEEP_IGNORED: Final = frozenset({"current_url", "encrypted_content", "status", "detail"})
+"""Those of :data:`STRUCTURAL_IGNORED` ignored at any depth too; the others are request
+knobs, ignored only at the top (an input item's ``text`` is what the agent said)."""
 
 
 class MatchPolicy(StrEnum):
@@ -158,7 +161,7 @@ def _walk(path: str, old: Any, new: Any, ignored: frozenset[str]) -> Iterator[tu
         return
     if isinstance(old, dict) and isinstance(new, dict):
         for key in sorted(set(old) | set(new)):
-            if key in ignored:
+            if key in ignored and (not path or key in DEEP_IGNORED):
                 continue
             child = f"{path}.{key}" if path else key
             yield from _walk(child, old.get(key, _MISSING), new.get(key, _MISSING), ignored)

@@ -2,11 +2,12 @@
 
 ``FakeResponsesServer`` serves it on loopback; ``FakeResponsesApp`` is the ASGI
 app; ``Scenario`` scripts the mock model; ``Brain`` is the interface another
-decision-maker (recorded responses) implements.
+decision-maker implements; ``CassetteBrain`` answers with a recorded cassette.
 """
 
 from .app import FakeResponsesApp
 from .brain import Brain, Decision, Reply, ScriptedBrain
+from .cassette_brain import CassetteBrain
 from .errors import APIError, Flavour
 from .runner import FakeResponsesServer, ServerURLs
 from .scenario import Scenario, ScenarioError, Turn, builtin_scenarios, load_scenario
@@ -14,6 +15,7 @@ from .scenario import Scenario, ScenarioError, Turn, builtin_scenarios, load_sce
 __all__ = [
     "APIError",
     "Brain",
+    "CassetteBrain",
     "Decision",
     "FakeResponsesApp",
     "FakeResponsesServer",
