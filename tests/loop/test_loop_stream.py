@@ -10,7 +10,6 @@ event mid-stream) and a ``failed`` turn each stop the run with a typed error.
 from __future__ import annotations
 
 import fnmatch
-import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,19 +19,11 @@ from openai import AsyncOpenAI, DefaultAsyncHttpxClient
 
 from cua_replay.backends import SDKBackend
 from cua_replay.events import RequestSent, ResponseReceived, StopReason
-from cua_replay.loop import LoopConfig
 from cua_replay.server import FakeResponsesServer, Scenario, load_scenario
 from tests.conftest import BrowserHarness
-from tests.loop import harness
 from tests.loop.harness import Outcome, run_scenario
 
 STREAM_BROKE = "The stream broke mid-answer."
-
-
-@pytest.fixture(autouse=True)
-def _streaming_config(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The harness builds its own ``LoopConfig``: every run in this file streams."""
-    monkeypatch.setattr(harness, "LoopConfig", functools.partial(LoopConfig, stream=True))
 
 
 @dataclass
@@ -45,9 +36,10 @@ class Wire:
 
 
 def streaming_run(
-    browser: BrowserHarness, scenario: Scenario, **options: Any
+    browser: BrowserHarness, scenario: Scenario, *, stream: bool = True, **options: Any
 ) -> tuple[Outcome, Wire, FakeResponsesServer]:
-    """Run ``scenario`` through the harness on a backend whose HTTP client records the wire."""
+    """Run ``scenario`` through the harness (streamed unless ``stream=False``) on a backend
+    whose HTTP client records the wire."""
     wire = Wire()
 
     async def record(response: Any) -> None:
@@ -63,7 +55,9 @@ def streaming_run(
                 http_client=DefaultAsyncHttpxClient(event_hooks={"response": [record]}),
             )
         )
-        outcome = run_scenario(browser, scenario, backend=backend, server=server, **options)
+        outcome = run_scenario(
+            browser, scenario, backend=backend, server=server, stream=stream, **options
+        )
     return outcome, wire, server
 
 
@@ -103,11 +97,8 @@ def test_a_streamed_run_completes_the_scenario(
     assert all(r.status == "completed" for r in outcome.result.responses)
 
 
-def test_without_stream_requests_carry_no_stream_key(
-    browser: BrowserHarness, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(harness, "LoopConfig", LoopConfig)
-    outcome, wire, _ = streaming_run(browser, load_scenario("form"))
+def test_without_stream_requests_carry_no_stream_key(browser: BrowserHarness) -> None:
+    outcome, wire, _ = streaming_run(browser, load_scenario("form"), stream=False)
     assert outcome.result.stop.reason is StopReason.COMPLETED, outcome.result.stop.detail
     requests = [e.request for e in outcome.events if isinstance(e, RequestSent)]
     assert requests and all("stream" not in request for request in requests)
