@@ -172,22 +172,40 @@ class _AsyncTeeStream(httpx2.AsyncByteStream):
         self._inner = inner
         self._capture = capture
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in self._inner:
-                self._capture.feed(chunk)
-                yield chunk
-        except Exception as exc:
-            self._capture.finish(_describe(exc))
-            raise
-        self._capture.exhausted = True
-        self._capture.finish()
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        # An explicit iterator, not an async generator: a client that stops reading
+        # early (the SDK, once it has its final event) would leave a suspended
+        # generator for the garbage collector to finalize while httpx closes the
+        # stream underneath it ("async generator already executing").
+        return _AsyncTee(self._inner.__aiter__(), self._capture)
 
     async def aclose(self) -> None:
         try:
             await self._inner.aclose()
         finally:
             self._capture.finish(self._capture.closed_early())
+
+
+class _AsyncTee:
+    def __init__(self, chunks: AsyncIterator[bytes], capture: _Capture) -> None:
+        self._chunks = chunks
+        self._capture = capture
+
+    def __aiter__(self) -> _AsyncTee:
+        return self
+
+    async def __anext__(self) -> bytes:
+        try:
+            chunk = await self._chunks.__anext__()
+        except StopAsyncIteration:
+            self._capture.exhausted = True
+            self._capture.finish()
+            raise
+        except Exception as exc:
+            self._capture.finish(_describe(exc))
+            raise
+        self._capture.feed(chunk)
+        return chunk
 
 
 class RecordingTransport(httpx2.BaseTransport):
