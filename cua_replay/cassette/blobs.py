@@ -45,7 +45,8 @@ class BlobStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._known: set[str] = set()
+        self._known: set[tuple[str, str]] = set()
+        """``(digest, extension)`` of the blobs this store has written or found."""
 
     def path(self, digest: str, mime: str = "image/png") -> Path:
         hexpart = _hex(digest)
@@ -54,7 +55,10 @@ class BlobStore:
     def put(self, data: bytes, mime: str = "image/png", *, digest: str | None = None) -> str:
         """Store ``data`` once and return its digest; storing it again costs a set lookup."""
         digest = digest or digest_of(data)
-        if digest in self._known:
+        # Keyed by extension too: the same bytes sent once as image/jpeg and once as
+        # image/png are two files, and skipping the second left its references dangling.
+        key = (digest, _EXTENSIONS.get(mime, ".bin"))
+        if key in self._known:
             return digest
         target = self.path(digest, mime)
         if not target.exists():
@@ -62,7 +66,7 @@ class BlobStore:
             tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
             tmp.write_bytes(data)
             os.replace(tmp, target)
-        self._known.add(digest)
+        self._known.add(key)
         return digest
 
     def get(self, digest: str, mime: str = "image/png") -> bytes:

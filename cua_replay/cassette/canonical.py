@@ -26,6 +26,7 @@ from .blobs import digest_of
 from .format import BLOB_KEY, ITEM_KEY
 
 _DATA_URL: Final = re.compile(r"data:(image/[a-z0-9.+-]+);base64,", re.IGNORECASE)
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 BlobSink = Callable[[bytes, str], tuple[str, int]]
 """Called with ``(data, mime)`` for every image found; returns the ``(digest, size)`` to refer
@@ -34,7 +35,21 @@ to it by (a store may transform the bytes first, e.g. mask them, and so name the
 
 def dumps(obj: Any) -> str:
     """The one JSON spelling used for hashing and for the step log: sorted, compact, UTF-8."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return escape_surrogates(
+        json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    )
+
+
+def escape_surrogates(text: str) -> str:
+    """JSON text with each lone surrogate written as its ``\\uXXXX`` escape.
+
+    ``"\\ud800"`` is valid JSON, so a parsed request or response can hold a lone
+    surrogate, and UTF-8 cannot encode one: hashing or writing it raised
+    ``UnicodeEncodeError``. Outside strings JSON has no such characters, and
+    inside one the escape is what ``ensure_ascii`` would write: it loads back
+    as the same string.
+    """
+    return _SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 def request_hash(canonical: Any) -> str:
@@ -53,7 +68,17 @@ def is_item_ref(value: Any) -> bool:
     return isinstance(value, dict) and len(value) == 1 and ITEM_KEY in value
 
 
-def canonicalize(obj: Any, sink: BlobSink | None = None, memo: dict[str, Any] | None = None) -> Any:
+KnownImages = Callable[[str, int], "dict[str, Any] | None"]
+"""``(data URL, offset of its base64 payload) -> reference``, or None: images recognised
+without decoding them (see :func:`canonicalize`)."""
+
+
+def canonicalize(
+    obj: Any,
+    sink: BlobSink | None = None,
+    memo: dict[str, Any] | None = None,
+    known: KnownImages | None = None,
+) -> Any:
     """``obj`` with every base64 image data URL replaced by a blob reference.
 
     ``sink`` receives each image's bytes (to store them) and names them. Strings that are not
@@ -65,6 +90,11 @@ def canonicalize(obj: Any, sink: BlobSink | None = None, memo: dict[str, Any] | 
     own hash, so with a memo each old screenshot costs a dict lookup instead of
     a base64 decode and a SHA-256 (the sink is not called again for it).
     A memo must only be shared between calls with the same sink.
+
+    ``known`` recognises an image by comparing its base64 text with the encoding
+    of bytes the caller already holds (the screenshot it just captured, the one
+    the recording has at this step): a string comparison instead of a decode and
+    a hash. It must only answer for exactly equal text.
     """
     if isinstance(obj, str):
         if obj[:5].lower() != "data:":
@@ -72,20 +102,24 @@ def canonicalize(obj: Any, sink: BlobSink | None = None, memo: dict[str, Any] | 
         if memo is not None:
             ref = memo.get(obj)
             if ref is None:
-                ref = memo[obj] = _image(obj, sink)
+                ref = memo[obj] = _image(obj, sink, known)
             return ref
-        return _image(obj, sink)
+        return _image(obj, sink, known)
     if isinstance(obj, dict):
-        return {key: canonicalize(value, sink, memo) for key, value in obj.items()}
+        return {key: canonicalize(value, sink, memo, known) for key, value in obj.items()}
     if isinstance(obj, list):
-        return [canonicalize(value, sink, memo) for value in obj]
+        return [canonicalize(value, sink, memo, known) for value in obj]
     return obj
 
 
-def _image(text: str, sink: BlobSink | None) -> Any:
+def _image(text: str, sink: BlobSink | None, known: KnownImages | None = None) -> Any:
     match = _DATA_URL.match(text)
     if match is None:
         return text
+    if known is not None:
+        ref = known(text, match.end())
+        if ref is not None:
+            return ref
     try:
         data = base64.b64decode(text[match.end() :], validate=True)
     except (binascii.Error, ValueError):

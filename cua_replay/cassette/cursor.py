@@ -12,6 +12,7 @@ listing the differing fields, and writing ``recorded.png``, ``live.png`` and
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import threading
@@ -19,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Difference, ReplayMismatch
-from .canonical import canonicalize
-from .format import StepRecord
+from .canonical import KnownImages, blob_refs, canonicalize, dumps
+from .format import BLOB_KEY, StepRecord
 from .matchers import DEFAULT_THRESHOLD, Comparison, MatchPolicy, compare
-from .redact import RedactionPolicy, Redactor
+from .redact import MARKERS, RedactionPolicy, Redactor
 from .store import Cassette
 
 logger = logging.getLogger(__name__)
@@ -65,6 +66,9 @@ class ReplayCursor:
                 builtin_patterns=bool(policy.get("builtin_patterns", True)),
             ),
         )
+        self._redact_live = _shows_redaction(cassette)
+        self._mask = tuple(tuple(rect) for rect in policy.get("mask", ()))
+        self._encoded: dict[str, str] = {}
 
     def next(self, request: dict[str, Any]) -> StepRecord:
         """The recorded step for this live request; raises :class:`ReplayMismatch` if it is not."""
@@ -81,8 +85,8 @@ class ReplayCursor:
                     cassette=self.cassette.directory,
                 )
             self.position = step
-        live = self.canonical(request)
         recorded = self.cassette.request(step)
+        live = self.canonical(request, recorded)
         comparison = self.compare(recorded, live)
         if comparison.differences:
             mismatch = self.mismatch(step, comparison)
@@ -92,14 +96,56 @@ class ReplayCursor:
             self.warnings.append(mismatch)
         return self.cassette.steps[step - 1]
 
-    def canonical(self, request: dict[str, Any]) -> dict[str, Any]:
-        """The live request in canonical form, its images kept in memory for comparison."""
-        result: dict[str, Any] = self._redactor.json(canonicalize(request, self._keep, self._memo))
+    def canonical(
+        self, request: dict[str, Any], recorded: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The live request in canonical form, its images kept in memory for comparison.
+
+        Redacted as the recording was only when the recording shows redaction (a
+        marker in its requests): otherwise there is nothing redaction could make
+        equal, and the values a mismatch reports are redacted instead.
+        """
+        known = self._recogniser(recorded) if recorded is not None else None
+        result: dict[str, Any] = canonicalize(request, self._keep, self._memo, known)
+        if self._redact_live:
+            result = self._redactor.json(result)
         return result
+
+    def _recogniser(self, recorded: dict[str, Any]) -> KnownImages:
+        """Recognise the recorded step's own screenshots in the live request by their text.
+
+        A replay that goes as recorded sends back exactly the recorded bytes, so
+        comparing base64 text (the recorded blob encoded once) replaces a decode
+        and a hash per screenshot; anything else falls through to both.
+        """
+        refs = [ref for ref in blob_refs(recorded) if ref.get("mime") == "image/png"]
+
+        def known(text: str, start: int) -> dict[str, Any] | None:
+            if self._mask or not text.startswith("data:image/png;base64,"):
+                return None
+            length = len(text) - start
+            for ref in refs:
+                size = int(ref.get("bytes", -1))
+                if length != 4 * ((size + 2) // 3):
+                    continue
+                digest = str(ref[BLOB_KEY])
+                encoded = self._encoded.get(digest)
+                if encoded is None:
+                    encoded = base64.b64encode(self.cassette.blob(ref)).decode("ascii")
+                    self._encoded = {digest: encoded}  # one step's worth is enough
+                if text.endswith(encoded):
+                    return ref
+            return None
+
+        return known
 
     def _keep(self, data: bytes, mime: str) -> tuple[str, int]:
         from .blobs import digest_of
 
+        if self._mask and mime == "image/png":
+            from ..images import mask_png
+
+            data = mask_png(data, self._mask)  # compared as the recording stored it
         digest = digest_of(data)
         self._live_images[digest] = data
         return digest, len(data)
@@ -117,10 +163,18 @@ class ReplayCursor:
     def _distance(self, recorded: dict[str, Any], live: dict[str, Any]) -> float:
         from ..images import image_distance
 
-        live_bytes = self._live_images.get(str(live["$blob"]))
+        live_bytes = self._live_bytes(live)
         if live_bytes is None:
             return 1.0
         return image_distance(self.cassette.blob(recorded), live_bytes)
+
+    def _live_bytes(self, ref: dict[str, Any]) -> bytes | None:
+        """A live screenshot's bytes: decoded, or recognised as one the cassette holds."""
+        digest = str(ref[BLOB_KEY])
+        data = self._live_images.get(digest)
+        if data is None and self.cassette.blobs.has(digest, str(ref.get("mime", "image/png"))):
+            data = self.cassette.blob(ref)
+        return data
 
     def mismatch(self, step: int, comparison: Comparison) -> ReplayMismatch:
         files = self._write_images(step, comparison)
@@ -129,12 +183,17 @@ class ReplayCursor:
         summary = f"the request differs from the recorded one at {first.path}" + (
             f" and {more} more field(s)" if more else ""
         )
+        redact = self._redactor.json
+        differences = tuple(
+            Difference(d.path, redact(d.recorded), redact(d.live), d.note)
+            for d in comparison.differences
+        )
         return ReplayMismatch(
             step,
             "request",
             summary + f" (match policy {self.match.value})",
             cassette=self.cassette.directory,
-            differences=tuple(comparison.differences),
+            differences=differences,
             files=files,
         )
 
@@ -143,7 +202,7 @@ class ReplayCursor:
 
         written: list[Path] = []
         for index, image in enumerate(comparison.images):
-            live = self._live_images.get(str(image.live["$blob"]))
+            live = self._live_bytes(image.live)
             if live is None:
                 continue
             recorded = self.cassette.blob(image.recorded)
@@ -157,6 +216,12 @@ class ReplayCursor:
                 (where / name).write_bytes(data)
                 written.append(where / name)
         return tuple(written)
+
+
+def _shows_redaction(cassette: Cassette) -> bool:
+    """Whether any recorded request or input item holds a redaction marker."""
+    text = dumps([step.request for step in cassette.steps] + list(cassette.items.values()))
+    return any(marker in text for marker in MARKERS if marker)
 
 
 def diff_values(path: str, recorded: Any, live: Any) -> list[Difference]:

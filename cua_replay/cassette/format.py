@@ -104,7 +104,8 @@ class SseEvent(_Model):
     t_ms: float
     """Milliseconds from the request being sent to this event's arrival."""
     event: str
-    data: Any
+    data: Any = None
+    """The parsed ``data:``; a default, as the log leaves a ``None`` (``data: null``) out."""
 
 
 class ExecutedAction(_Model):

@@ -154,10 +154,14 @@ _MISSING: Final = object()
 
 
 def _walk(path: str, old: Any, new: Any, ignored: frozenset[str]) -> Iterator[tuple[str, Any, Any]]:
-    """Yield ``(path, recorded, live)`` for every leaf that differs."""
+    """Yield ``(path, recorded, live)`` for every leaf that differs (no ``ignored``: strict)."""
     if _is_blob(old) and _is_blob(new):
         if old[BLOB_KEY] != new[BLOB_KEY]:
             yield path, old, new
+        elif not ignored:  # strict is canonical equality: the same bytes sent as another type too
+            for key in sorted((set(old) | set(new)) - {BLOB_KEY}):
+                left, right = old.get(key, _MISSING), new.get(key, _MISSING)
+                yield from _walk(f"{path}.{key}", left, right, ignored)
         return
     if isinstance(old, dict) and isinstance(new, dict):
         for key in sorted(set(old) | set(new)):

@@ -16,6 +16,8 @@ become the ``attempts`` of the step that finally succeeded.
 
 from __future__ import annotations
 
+import base64
+import functools
 import json
 import logging
 import platform
@@ -100,14 +102,20 @@ def endpoint_of(url: str) -> Endpoint:
     )
 
 
-def tool_versions() -> dict[str, str]:
-    found = {"python": platform.python_version()}
+@functools.cache
+def _versions() -> tuple[tuple[str, str], ...]:
+    found = [("python", platform.python_version())]
     for dist in ("cua-replay", "openai", "httpx2", "playwright", "vcrpy"):
         try:
-            found[dist] = metadata.version(dist)
+            found.append((dist, metadata.version(dist)))
         except metadata.PackageNotFoundError:
             continue
-    return found
+    return tuple(found)
+
+
+def tool_versions() -> dict[str, str]:
+    """Python's and the packages' versions (read once per process: metadata lookups are slow)."""
+    return dict(_versions())
 
 
 def new_manifest(**fields: Any) -> Manifest:
@@ -131,6 +139,8 @@ class Recorder:
         self._loop_driven = False
         self._steps = 0
         self._initial: Observation | None = None
+        self._fresh: list[tuple[str, dict[str, Any]]] = []
+        """Screenshots captured since the last request, base64-encoded, with their references."""
         self.closed = False
 
     @classmethod
@@ -187,7 +197,8 @@ class Recorder:
         if isinstance(event, RequestSent):
             self._flush()
             self._describe(event.request)
-            canonical = self.writer.canonical(event.request)
+            canonical = self.writer.canonical(event.request, self._recognise)
+            self._fresh.clear()
             self._pending = {
                 "step": event.step,
                 "t": round(time.perf_counter() - self._started, 6),
@@ -199,9 +210,9 @@ class Recorder:
             self._exchanges.clear()
         elif isinstance(event, ScreenshotCaptured):
             digest, size = self.writer.store_image(event.png)
-            observation = Observation(
-                call_id=event.call_id, screenshot=blob_ref(digest, "image/png", size), url=event.url
-            )
+            ref = blob_ref(digest, "image/png", size)
+            self._fresh.append((base64.b64encode(event.png).decode("ascii"), ref))
+            observation = Observation(call_id=event.call_id, screenshot=ref, url=event.url)
             if self._pending is None:
                 self._initial = observation
             else:
@@ -258,6 +269,19 @@ class Recorder:
                     final_message=event.final_message,
                 )
             )
+
+    def _recognise(self, text: str, start: int) -> dict[str, Any] | None:
+        """The reference of a screenshot just captured, when ``text`` is exactly its data URL.
+
+        The loop sends back the screenshots it captured, so the next request's data
+        URLs are found by comparing text instead of decoding and hashing them again.
+        """
+        if not text.startswith("data:image/png;base64,"):
+            return None
+        for encoded, ref in self._fresh:
+            if len(text) - start == len(encoded) and text.endswith(encoded):
+                return ref
+        return None
 
     def _describe(self, request: dict[str, Any]) -> None:
         """Fill what the manifest does not say yet from the first request: model, tool, task."""

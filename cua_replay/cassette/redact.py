@@ -9,7 +9,8 @@ What goes:
 * the value of every environment variable whose name looks secret
   (``*KEY*``, ``*TOKEN*``, ``*SECRET*``, ``*PASSWORD*``), and every secret the
   recorder learns from the traffic (the bearer token or ``api-key`` it strips),
-  wherever it shows up: bodies, typed text, URLs, error messages, header values;
+  wherever it shows up: bodies, typed text, URLs, error messages, header values,
+  raw, JSON-escaped or percent-encoded (:func:`spellings`);
 * anything matching the built-in patterns (OpenAI keys, JWTs such as Microsoft
   Entra ID tokens, ``Bearer ...``) or the policy's own regexes (typed passwords,
   say);
@@ -27,10 +28,12 @@ secrets at generated positions.
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
+from urllib.parse import quote, quote_plus
 
 from ..errors import InvalidSetting
 from .format import BLOB_KEY, ITEM_KEY
@@ -61,8 +64,9 @@ KEEP_QUERY: Final = frozenset({"api-version"})
 MIN_SECRET_LENGTH: Final = 6
 _NOT_SECRETS: Final = frozenset({"true", "false", "none", "null", "yes", "no"})
 _DIGEST: Final = re.compile(r"sha256:[0-9a-f]{64}")
+_MIME: Final = re.compile(r"[a-z]+/[a-z0-9.+-]+")
 _MAX_PASSES: Final = 8
-_MARKERS: Final = (MARKER, "[REDACTED]", "[########]", "[********]", "[~~~~~~~~]")
+MARKERS: Final = (MARKER, "[REDACTED]", "[########]", "[********]", "[~~~~~~~~]")
 """The first one no secret or pattern matches is used; "" if every one is caught."""
 
 
@@ -117,6 +121,44 @@ def _candidates(value: str) -> set[str]:
     return {value}
 
 
+def spellings(secret: str) -> set[str]:
+    """``secret`` as a recording may spell it: raw, JSON-escaped, percent-encoded.
+
+    A recording keeps JSON text inside strings (function call ``arguments``, SSE
+    ``data:`` lines, error bodies) and URLs (``current_url``, the page after an
+    action): a password with a quote, a space or an ``é`` shows up there as
+    ``\\"``, ``%20`` or ``\\u00e9``, never raw.
+    """
+    return {
+        secret,
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        quote(secret),
+        quote(secret, safe=""),
+        quote_plus(secret),
+    }
+
+
+def _is_reference(obj: dict[Any, Any]) -> bool:
+    """A well-formed blob or item reference: names only, nothing a secret could hide in."""
+    if ITEM_KEY in obj:
+        return (
+            len(obj) == 1
+            and isinstance(obj[ITEM_KEY], str)
+            and bool(_DIGEST.fullmatch(obj[ITEM_KEY]))
+        )
+    if BLOB_KEY not in obj or not set(obj) <= {BLOB_KEY, "mime", "bytes"}:
+        return False
+    digest, mime, size = obj[BLOB_KEY], obj.get("mime", "image/png"), obj.get("bytes", 0)
+    return (
+        isinstance(digest, str)
+        and _DIGEST.fullmatch(digest) is not None
+        and isinstance(mime, str)
+        and _MIME.fullmatch(mime) is not None
+        and type(size) is int
+    )
+
+
 @dataclass
 class Redactor:
     """The redaction function for one policy and a set of secrets (which may grow)."""
@@ -143,12 +185,13 @@ class Redactor:
             self._compile()
 
     def _compile(self) -> None:
-        parts = [re.escape(s) for s in sorted(self.secrets, key=len, reverse=True)]
+        forms = {form for secret in self.secrets for form in spellings(secret)}
+        parts = [re.escape(s) for s in sorted(forms, key=lambda s: (-len(s), s))]
         if self.policy.builtin_patterns:
             parts += list(BUILTIN_PATTERNS)
         parts += [f"(?:{p})" for p in self.policy.patterns]
         self._regex = re.compile("|".join(parts)) if parts else None
-        self.marker = next((m for m in _MARKERS if not (self._regex and self._regex.search(m))), "")
+        self.marker = next((m for m in MARKERS if not (self._regex and self._regex.search(m))), "")
 
     def text(self, value: str) -> str:
         regex = self._regex
@@ -165,12 +208,14 @@ class Redactor:
         """Every string in a JSON-like value (keys too) passed through :meth:`text`.
 
         Blob and item references and ``sha256:`` digests are names, not data:
-        they pass untouched, so redaction can never break a reference.
+        they pass untouched, so redaction can never break a reference. Only a
+        well-formed reference does: a dict that merely has a ``$blob`` key (in a
+        response, say) is data like any other.
         """
         if isinstance(obj, str):
             return obj if _DIGEST.fullmatch(obj) else self.text(obj)
         if isinstance(obj, dict):
-            if BLOB_KEY in obj or ITEM_KEY in obj:
+            if _is_reference(obj):
                 return obj
             return {self.json(str(k)): self.json(v) for k, v in obj.items()}
         if isinstance(obj, list):

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from ..errors import CassetteNotFound, InvalidCassette
 from .blobs import BlobStore, digest_of
 from .canonical import (
+    KnownImages,
     canonicalize,
     dumps,
     escape_surrogates,
@@ -105,10 +106,15 @@ class CassetteWriter:
             data = self._image(data)
         return self.blobs.put(data, mime, digest=digest_of(data)), len(data)
 
-    def canonical(self, request: dict[str, Any]) -> dict[str, Any]:
-        """The request with its images stored and referenced, redacted: what matching compares."""
+    def canonical(
+        self, request: dict[str, Any], known: KnownImages | None = None
+    ) -> dict[str, Any]:
+        """The request with its images stored and referenced, redacted: what matching compares.
+
+        ``known`` recognises screenshots already stored (see :func:`.canonical.canonicalize`).
+        """
         result: dict[str, Any] = self.redactor.json(
-            canonicalize(request, self.store_image, self._memo)
+            canonicalize(request, self.store_image, self._memo, known)
         )
         return result
 
