@@ -13,7 +13,6 @@ ends up in CI logs.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from typing import Final
 from ..errors import InvalidSetting
 from .format import BLOBS_DIR
 from .redact import BUILTIN_PATTERNS, env_secrets
+from .redact import spellings as redact_spellings
 
 _BUILTIN_NAMES: Final = ("an OpenAI-style key (sk-...)", "a JWT", "a Bearer token")
 _DATA_URL: Final = re.compile(rb"data:image/[a-z0-9.+-]+;base64,", re.IGNORECASE)
@@ -84,11 +84,8 @@ def secret_values(
             found.setdefault(value, f"--secret #{i}")
     needles = []
     for value, what in found.items():
-        spellings = {
-            value.encode("utf-8"),
-            json.dumps(value, ensure_ascii=False)[1:-1].encode("utf-8"),
-            json.dumps(value)[1:-1].encode("utf-8"),
-        }
+        # Every spelling the redactor removes: raw, JSON-escaped, percent-encoded.
+        spellings = {spelling.encode("utf-8") for spelling in redact_spellings(value)}
         needles.append(Needle(tuple(sorted(spellings)), what, mask(value)))
     return needles
 

@@ -180,7 +180,9 @@ class Cassette:
         return self.stop is not None
 
     def request(self, step: int) -> dict[str, Any]:
-        """Step ``step``'s canonical request, input items joined back in."""
+        """Step ``step``'s canonical request, input items joined back in (steps count from 1)."""
+        if not 1 <= step <= len(self.steps):
+            raise IndexError(f"step={step} is outside this cassette's steps 1..{len(self.steps)}")
         return join_items(self.steps[step - 1].request, self.items)
 
     def blob(self, ref: dict[str, Any]) -> bytes:
