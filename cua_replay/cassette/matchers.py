@@ -14,7 +14,8 @@ under a policy:
     (:func:`cua_replay.images.image_distance`) against a threshold, ids by their
     position. Ignored: ``current_url``, ``encrypted_content``, item ``status``,
     image ``detail``, and request knobs that do not change behaviour
-    (``metadata``, ``user``, ``prompt_cache_key``, ...).
+    (``metadata``, ``user``, ``prompt_cache_key``, ...). Values compare as
+    Python compares them (``1 == 1.0 == True``); ``strict`` tells them apart.
 ``sequential``
     order only: the structural differences are reported as warnings and
     replay goes on.
@@ -162,6 +163,11 @@ def _walk(path: str, old: Any, new: Any, ignored: frozenset[str]) -> Iterator[tu
             for key in sorted((set(old) | set(new)) - {BLOB_KEY}):
                 left, right = old.get(key, _MISSING), new.get(key, _MISSING)
                 yield from _walk(f"{path}.{key}", left, right, ignored)
+        return
+    if ignored and isinstance(old, dict | list) and old == new:
+        # Equal containers have no differences to find: one C-level comparison instead of
+        # a walk, which keeps full-history replay linear in the new items. Python's ``==``
+        # takes 1 for True (and 1.0); only ``strict`` (empty ``ignored``) tells them apart.
         return
     if isinstance(old, dict) and isinstance(new, dict):
         for key in sorted(set(old) | set(new)):
