@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import shutil
 from pathlib import Path
 from typing import Any
@@ -39,12 +40,11 @@ DEMO = load_scenario("demo")
 INJECTION = load_scenario("injection")
 
 # Both history modes, both tools, streamed and not: each pair of the three covered.
-MATRIX = [
-    ("computer_use_preview", "chain", False),
-    ("computer_use_preview", "full", True),
-    ("computer", "chain", True),
-    ("computer", "full", False),
-]
+# Both tools x both history modes x streamed and not: every combination is recorded and
+# replayed both ways.
+MATRIX = list(
+    itertools.product(("computer_use_preview", "computer"), ("chain", "full"), (False, True))
+)
 
 
 @pytest.fixture(scope="module")
