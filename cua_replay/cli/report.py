@@ -1,0 +1,52 @@
+"""``cua-replay report DIR -o report.html``: one self-contained HTML page showing a recorded run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..cassette.store import load_cassette
+from ..errors import CassetteNotFound, CuaReplayError
+from ..report import render_report
+
+USAGE_ERROR = 2
+"""Exit status for a missing cassette or an unwritable output, like click's usage errors."""
+
+
+def report(
+    directory: Annotated[Path, typer.Argument(help="The cassette directory (holding run.json).")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="The HTML file to write; missing parent directories are created.",
+        ),
+    ] = Path("report.html"),
+) -> None:
+    """Write a visual report of a recorded run: screenshots with each action drawn, per step."""
+    try:
+        cassette = load_cassette(directory)
+    except CassetteNotFound as exc:
+        typer.echo(f"{type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(code=USAGE_ERROR) from None
+    except CuaReplayError as exc:
+        typer.echo(f"{type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    page = render_report(cassette)
+    try:
+        if output.is_dir():
+            raise IsADirectoryError(f"output={output} is a directory")
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        typer.echo(
+            f"Could not write the report to output={output} ({exc}); "
+            "pass -o with a writable file path.",
+            err=True,
+        )
+        raise typer.Exit(code=USAGE_ERROR) from None
+    size = len(page.encode("utf-8"))
+    typer.echo(f"Wrote {output} ({len(cassette.steps)} steps, {size / 1024:,.0f} KiB).")

@@ -1,0 +1,138 @@
+"""Turn a cassette into what the report shows: steps, their calls, and which screenshot is which.
+
+The cassette stores observations *after* actions; the report draws each action on the
+screenshot it was *performed on*, which is the observation before it (the initial
+screenshot for the first call). This module works that pairing out once, and gives
+each distinct screenshot a short local id so the HTML embeds it only once.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..cassette.format import ExecutedAction, SafetyRecord, StepRecord
+from ..cassette.store import Cassette
+from ..errors import CuaReplayError
+from ..images import png_size
+
+__all__ = ["Call", "Shot", "StepView", "Timeline", "build_timeline"]
+
+_MIMES = frozenset({"image/png", "image/jpeg", "image/webp", "image/gif"})
+
+
+@dataclass(frozen=True)
+class Shot:
+    """One distinct screenshot: ``id`` is local to the report (``s0``, ``s1``...)."""
+
+    id: str
+    digest: str
+    data_url: str
+    size: tuple[int, int]
+    """Pixel size of the image."""
+    space: tuple[int, int]
+    """The coordinate space actions are in (the viewport; smaller than ``size`` at DPR > 1)."""
+
+
+@dataclass
+class Call:
+    """One computer call's actions, the screenshot they were done on, and what came of it."""
+
+    call_id: str | None
+    actions: list[ExecutedAction] = field(default_factory=list)
+    before: Shot | None = None
+    before_url: str = ""
+    after: Shot | None = None
+    after_url: str = ""
+
+
+@dataclass
+class StepView:
+    record: StepRecord
+    calls: list[Call]
+    screen: Shot | None
+    """The screen as the step began (what its actions were done on, or the final screen)."""
+    url: str
+
+    @property
+    def usage(self) -> dict[str, Any]:
+        usage = (self.record.response or {}).get("usage")
+        return usage if isinstance(usage, dict) else {}
+
+    @property
+    def safety(self) -> list[SafetyRecord]:
+        return self.record.safety
+
+
+@dataclass
+class Timeline:
+    cassette: Cassette
+    steps: list[StepView]
+    shots: dict[str, Shot]
+    """Every distinct screenshot by digest, in first-seen order."""
+    missing: list[str]
+    """Digests the cassette refers to but whose blob is absent or unreadable."""
+
+
+def build_timeline(cassette: Cassette) -> Timeline:
+    """Pair every call with its before/after screenshots; load each distinct blob once."""
+    shots: dict[str, Shot] = {}
+    missing: list[str] = []
+    display = cassette.manifest.display
+
+    def shot(ref: dict[str, Any]) -> Shot | None:
+        digest = str(ref.get("$blob", ""))
+        if digest in shots:
+            return shots[digest]
+        if digest in missing:
+            return None
+        try:
+            data = cassette.blob(ref)
+            size = png_size(data)
+        except (CuaReplayError, OSError, KeyError, ValueError):
+            missing.append(digest)
+            return None
+        mime = str(ref.get("mime", "image/png"))
+        mime = mime if mime in _MIMES else "image/png"
+        url = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+        made = Shot(f"s{len(shots)}", digest, url, size, _space(size, display))
+        shots[digest] = made
+        return made
+
+    steps: list[StepView] = []
+    current: Shot | None = None
+    current_url = cassette.manifest.start_url or ""
+    for record in cassette.steps:
+        after: dict[str | None, tuple[Shot | None, str]] = {}
+        for observation in record.observations:
+            seen = shot(observation.screenshot)
+            if observation.call_id is None:  # the initial screenshot, before any action
+                current, current_url = seen or current, observation.url or current_url
+            else:
+                after[observation.call_id] = (seen, observation.url)
+        screen, url = current, current_url
+        calls: list[Call] = []
+        for executed in record.actions:
+            if not calls or calls[-1].call_id != executed.call_id:
+                calls.append(Call(executed.call_id, before=current, before_url=current_url))
+                if executed.call_id in after:
+                    current, current_url = after.pop(executed.call_id)
+                    calls[-1].after, calls[-1].after_url = current, current_url
+            calls[-1].actions.append(executed)
+        for call_id, (seen, seen_url) in after.items():  # observed with no action run (denied)
+            calls.append(Call(call_id, before=current, before_url=current_url))
+            calls[-1].after, calls[-1].after_url = seen, seen_url
+            current, current_url = seen or current, seen_url or current_url
+        steps.append(StepView(record, calls, screen, url))
+    return Timeline(cassette, steps, shots, missing)
+
+
+def _space(size: tuple[int, int], display: tuple[int, int] | None) -> tuple[int, int]:
+    """The display when the image is an integer multiple of it (device pixel ratio), else size."""
+    if display is None or display[0] <= 0 or display[1] <= 0:
+        return size
+    ratio_w, ratio_h = size[0] / display[0], size[1] / display[1]
+    if ratio_w == ratio_h and ratio_w >= 1 and ratio_w.is_integer():
+        return display
+    return size
