@@ -19,12 +19,17 @@ from pathlib import Path
 from cua_replay.run import RunOptions, run_task
 
 ROOT = Path(__file__).resolve().parent.parent / "cassettes"
+DIFF = Path(__file__).resolve().parent.parent / "fixtures" / "diff"
 
 SHIPPED: dict[str, RunOptions] = {
     "demo": RunOptions(fake="demo", safety="deny"),
     "form-full": RunOptions(fake="form", history="full", safety="deny", redact=(r"hunter\d",)),
     "injection": RunOptions(fake="injection", safety="allow:malicious_instructions"),
     "drag-stream": RunOptions(fake="drag", stream=True, safety="deny"),
+    # One task, two "model versions" (fixtures/diff/): the pair `cua-replay diff` demos on.
+    # Same options for both, so only the scripted model differs.
+    "model-v1": RunOptions(fake=str(DIFF / "model-v1.yaml"), safety="allow:malicious_instructions"),
+    "model-v2": RunOptions(fake=str(DIFF / "model-v2.yaml"), safety="allow:malicious_instructions"),
 }
 
 

@@ -24,7 +24,7 @@ NAMES = sorted(p.name for p in SHIPPED.iterdir() if (p / "run.json").is_file())
 
 
 def test_the_expected_cassettes_ship() -> None:
-    assert NAMES == ["demo", "drag-stream", "form-full", "injection"]
+    assert NAMES == ["demo", "drag-stream", "form-full", "injection", "model-v1", "model-v2"]
 
 
 @pytest.mark.parametrize("name", NAMES)
