@@ -10,7 +10,10 @@ The run is recorded into a cassette (``out``, or a fresh temporary folder),
 which is then replayed twice, offline: with the recorded executor (no browser,
 the recorded screenshots served back) and model-only in the browser (every
 action executed again on the fixture site, every request checked against the
-recording).
+recording). It ends by writing an HTML report of that recording, and by diffing
+the two shipped cassettes of one task recorded with two "model versions"
+(``cassettes/model-v1`` and ``model-v2``: a detour, a click elsewhere, a safety
+check) into an HTML diff.
 """
 
 from __future__ import annotations
@@ -19,13 +22,18 @@ import os
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from rich.console import Console
 
+from .cassette import load_cassette
 from .cassette.replay import ReplayReport, replay_cassette
 from .console import ConsoleView
+from .diff import DiffOptions, DiffResult, diff_cassettes
+from .diff.render import render_html
 from .events import Event, ScreenshotCaptured
+from .report import render_report
 from .run import RunOptions, TaskOutcome, run_task
 from .safety import AllowGate
 
@@ -39,6 +47,19 @@ class DemoResult:
     cassette: Path
     replays: dict[str, ReplayReport]
     """``recorded`` and ``browser``: how each replay of the cassette went."""
+    diff: DiffResult
+    """The two shipped "model version" cassettes of one task, diffed."""
+    report: Path
+    """The HTML report of the demo's own recording."""
+    diff_report: Path
+    """The HTML diff of the two model versions."""
+
+
+def model_versions() -> tuple[Path, Path]:
+    """The shipped cassettes ``model-v1`` and ``model-v2``: in the wheel, else the checkout."""
+    packaged = Path(str(resources.files("cua_replay"))) / "_cassettes"
+    root = packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "cassettes"
+    return root / "model-v1", root / "model-v2"
 
 
 async def run_demo(
@@ -82,4 +103,12 @@ async def run_demo(
         kind: await replay_cassette(cassette, executor=kind, environ=environ)
         for kind in ("recorded", "browser")
     }
-    return DemoResult(outcome, saved, cassette, replays)
+    report = cassette.parent / f"{cassette.name}-report.html"
+    report.write_text(render_report(load_cassette(cassette)), encoding="utf-8")
+    v1, v2 = model_versions()
+    first, second = load_cassette(v1), load_cassette(v2)
+    # Timing is a property of the machine that recorded them, not of the model.
+    result = diff_cassettes(first, second, DiffOptions(ignore=frozenset({"timing"})))
+    diff_report = cassette.parent / f"{cassette.name}-model-diff.html"
+    diff_report.write_text(render_html(result, first, second), encoding="utf-8")
+    return DemoResult(outcome, saved, cassette, replays, result, report, diff_report)

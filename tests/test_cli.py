@@ -63,6 +63,14 @@ def test_demo_runs_offline_end_to_end(tmp_path: Path) -> None:
     assert "replayed offline (recorded executor, no browser): 4/4 steps match" in result.stdout
     assert "replayed offline (model replayed, browser): 4/4 steps match" in result.stdout
     assert len(load_cassette(out)) == 4
+    # It ends with a report of the run and the diff of the two shipped model versions.
+    report = out.parent / "demo-cassette-report.html"
+    diff = out.parent / "demo-cassette-model-diff.html"
+    assert f"report of the run: {report}" in result.stdout
+    assert "cassettes/model-v1 vs model-v2): behaviour differs: 5 steps the same" in result.stdout
+    assert f"diff of the model versions: {diff}" in result.stdout
+    assert report.read_text().count('class="step') >= 4
+    assert "only in B" in diff.read_text()
     again = subprocess.run(
         [str(script), "demo", "--out", str(out)], capture_output=True, text=True, timeout=300
     )

@@ -40,5 +40,15 @@ def demo(
     for kind, report in result.replays.items():
         how = "recorded executor, no browser" if kind == "recorded" else "model replayed, browser"
         typer.echo(f"replayed offline ({how}): {report.steps}/{report.recorded_steps} steps match")
+    typer.echo(f"report of the run: {result.report}")
+    counts = result.diff.counts
+    verdict_v = "same" if result.diff.same else "behaviour differs"
+    typer.echo(
+        f"two model versions of one task (cassettes/model-v1 vs model-v2): {verdict_v}: "
+        f"{counts.get('same', 0)} steps the same, "
+        f"{counts.get('changed', 0) + counts.get('moved', 0)} changed, "
+        f"{counts.get('only_b', 0)} only in v2, {counts.get('only_a', 0)} only in v1"
+    )
+    typer.echo(f"diff of the model versions: {result.diff_report}")
     if stop.reason is not StopReason.COMPLETED or not outcome.done:
         raise typer.Exit(code=1)

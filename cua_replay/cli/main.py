@@ -7,8 +7,9 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from . import cassette, demo, doctor, run, serve
+from . import cassette, demo, diff, doctor, run, serve
 from . import replay as replay_cmd
+from . import report as report_cmd
 
 app = typer.Typer(
     name="cua-replay",
@@ -43,6 +44,8 @@ app.command(name="run")(run.run)
 app.command(name="serve")(serve.serve)
 app.command(name="scenarios")(serve.scenarios)
 app.command(name="replay")(replay_cmd.replay)
+app.command(name="diff")(diff.diff)
+app.command(name="report")(report_cmd.report)
 app.command(name="show")(cassette.show)
 app.command(name="verify")(cassette.verify)
 app.command(name="gc")(cassette.gc)
