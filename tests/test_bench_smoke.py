@@ -93,3 +93,19 @@ def test_screenshots_are_distinct_and_screenshot_sized(bench: ModuleType) -> Non
     assert len(set(pngs)) == 3
     assert all(png.startswith(b"\x89PNG\r\n\x1a\n") for png in pngs)
     assert all(200_000 <= len(png) <= 320_000 for png in pngs)
+
+
+def test_the_diff_benchmark_runs_small() -> None:
+    """tools/bench_diff.py on 20 steps, so it never rots (no timing is asserted)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "tools/bench_diff.py", "--steps", "20", "--runs", "1"],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "diff only:" in done.stdout and "load + diff:" in done.stdout

@@ -37,14 +37,20 @@ def make_runs(steps: int, seed: int = 7) -> tuple[list[Step], list[Step]]:
         a.append(Step(actions=actions, shade=n % 200, url=f"https://shop.example/{n % 9}"))
     a.append(Step(message="Done."))
     b = [Step(actions=list(s.actions), message=s.message, shade=s.shade, url=s.url) for s in a]
-    for at in (40, 180, 333):  # detours
-        b.insert(at, Step(actions=[click(5, 5), key("Escape")], shade=3))
-    for at in (100, 260):  # skipped steps
-        del b[at]
-    for at, d in ((50, 3), (150, 6), (300, 40), (420, 25)):  # moved clicks
-        first = dict(b[at].actions[0])
+
+    def spot(fraction: float) -> int:  # the same places, relative, at any --steps
+        return max(0, min(len(b) - 2, int(fraction * steps)))
+
+    for at in (0.08, 0.36, 0.666):  # detours
+        b.insert(spot(at), Step(actions=[click(5, 5), key("Escape")], shade=3))
+    for at in (0.2, 0.52):  # skipped steps
+        del b[spot(at)]
+    for at, d in ((0.1, 3), (0.3, 6), (0.6, 40), (0.84, 25)):  # moved clicks
+        if not b[spot(at)].actions:
+            continue
+        first = dict(b[spot(at)].actions[0])
         first["at"] = {**first["at"], "x": first["at"]["x"] + d}
-        b[at].actions = [first, *b[at].actions[1:]]
+        b[spot(at)].actions = [first, *b[spot(at)].actions[1:]]
     return a, b
 
 
