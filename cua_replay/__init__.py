@@ -19,12 +19,15 @@ from .actions import (
 )
 from .browser import ChromiumLocation, find_chromium
 from .errors import (
+    CassetteNotFound,
     ChromiumNotFound,
     CuaReplayError,
     ExecutorError,
     FixtureSiteError,
     InvalidAction,
+    InvalidCassette,
     InvalidViewport,
+    ReplayMismatch,
     UnknownKey,
 )
 from .geometry import Position, Viewport
@@ -34,6 +37,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Action",
+    "CassetteNotFound",
     "ChromiumLocation",
     "ChromiumNotFound",
     "Click",
@@ -43,10 +47,12 @@ __all__ = [
     "ExecutorError",
     "FixtureSiteError",
     "InvalidAction",
+    "InvalidCassette",
     "InvalidViewport",
     "Keypress",
     "Move",
     "Position",
+    "ReplayMismatch",
     "Screenshot",
     "Scroll",
     "Type",
