@@ -13,13 +13,14 @@ listing the differing fields, and writing ``recorded.png``, ``live.png`` and
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import os
 import threading
 from pathlib import Path
 from typing import Any
 
-from ..errors import Difference, ReplayMismatch
+from ..errors import Difference, InvalidImage, ReplayMismatch
 from .canonical import KnownImages, blob_refs, canonicalize, dumps
 from .format import BLOB_KEY, StepRecord
 from .matchers import DEFAULT_THRESHOLD, Comparison, MatchPolicy, compare
@@ -70,6 +71,7 @@ class ReplayCursor:
         self._mask = tuple(tuple(rect) for rect in policy.get("mask", ()))
         self._encoded: dict[str, str] = {}
         self._items: dict[int, tuple[Any, Any, Any]] = {}
+        self._distances: dict[tuple[str, str], float] = {}
 
     def next(self, request: dict[str, Any]) -> StepRecord:
         """The recorded step for this live request; raises :class:`ReplayMismatch` if it is not."""
@@ -170,7 +172,10 @@ class ReplayCursor:
         if self._mask and mime == "image/png":
             from ..images import mask_png
 
-            data = mask_png(data, self._mask)  # compared as the recording stored it
+            # Compared as the recording stored it; bytes that are no PNG are compared as
+            # they are (and will differ).
+            with contextlib.suppress(InvalidImage):
+                data = mask_png(data, self._mask)
         digest = digest_of(data)
         self._live_images[digest] = data
         return digest, len(data)
@@ -186,12 +191,22 @@ class ReplayCursor:
         )
 
     def _distance(self, recorded: dict[str, Any], live: dict[str, Any]) -> float:
+        """Perceptual distance of two screenshots, computed once per pair of digests."""
         from ..images import image_distance
 
+        key = (str(recorded[BLOB_KEY]), str(live[BLOB_KEY]))
+        cached = self._distances.get(key)
+        if cached is not None:
+            return cached
         live_bytes = self._live_bytes(live)
         if live_bytes is None:
             return 1.0
-        return image_distance(self.cassette.blob(recorded), live_bytes)
+        try:
+            value = image_distance(self.cassette.blob(recorded), live_bytes)
+        except InvalidImage:
+            value = 1.0  # not PNGs (a JPEG, say): only equal bytes would have matched
+        self._distances[key] = value
+        return value
 
     def _live_bytes(self, ref: dict[str, Any]) -> bytes | None:
         """A live screenshot's bytes: decoded, or recognised as one the cassette holds."""

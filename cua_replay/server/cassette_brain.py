@@ -16,7 +16,7 @@ Position, not state
 
 The request is checked first
     The live body, canonicalized, is compared with the recorded request of that
-    step under the match policy (:func:`cua_replay.cassette.matchers.compare`,
+    step as every replay does it (:class:`cua_replay.cassette.cursor.ReplayCursor`,
     ids by position, screenshots perceptually). A difference answers 400
     ``cassette_mismatch`` naming the step and the first fields that differ;
     under ``sequential`` it is logged as a warning and the step is served
@@ -56,19 +56,16 @@ Limits
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 from typing import Any, Final, Literal
 
-from ..cassette.blobs import digest_of
-from ..cassette.canonical import canonicalize
-from ..cassette.format import BLOB_KEY, StepRecord
-from ..cassette.matchers import DEFAULT_THRESHOLD, Comparison, MatchPolicy, compare
-from ..cassette.redact import MARKER, RedactionPolicy, Redactor
+from ..cassette.cursor import ReplayCursor
+from ..cassette.format import StepRecord
+from ..cassette.matchers import DEFAULT_THRESHOLD, Comparison, MatchPolicy
+from ..cassette.redact import MARKER
 from ..cassette.store import Cassette
-from ..errors import Difference, InvalidCassette, InvalidImage, InvalidSetting
-from ..images import image_distance, mask_png
+from ..errors import Difference, InvalidCassette, InvalidSetting
 from .brain import Decision, Reply
 from .checker import CreateRequest
 from .errors import APIError, shorten
@@ -106,10 +103,10 @@ class CassetteBrain:
         self.threshold = threshold
         self.name = f"cassette:{cassette.directory.name}"
         """Also seeds the server's ids, which therefore differ from a recording's own."""
-        self._redactor = _redactor(cassette.manifest.redaction)
-        mask = cassette.manifest.redaction.get("mask") or []
-        self._mask = tuple((int(x), int(y), int(w), int(h)) for x, y, w, h in mask)
-        self._distances: dict[tuple[str, str], float] = {}
+        # Ids by position: the server issues its own, the recording has others.
+        self._cursor = ReplayCursor(
+            cassette, match=self.match, threshold=threshold, ids_by_position=True
+        )
         self._starts: dict[int, int] = {}
         """``request.progress`` -> the step that answers it (see :func:`advance`)."""
         progress = 0
@@ -143,7 +140,7 @@ class CassetteBrain:
         step = self.cassette.steps[number - 1]
         recorded = self.cassette.request(number)
         self._check_tool(number, recorded, request)
-        comparison = self._compare(recorded, request.body)
+        comparison = self._compare(number, recorded, request.body)
         notes: dict[str, Any] = {"step": number, "cassette": str(self.cassette.directory)}
         if comparison.differences:
             shown = _summary(comparison)
@@ -190,50 +187,19 @@ class CassetteBrain:
             code="cassette_tool_mismatch",
         )
 
-    def _compare(self, recorded: dict[str, Any], body: dict[str, Any]) -> Comparison:
-        live_bytes: dict[str, bytes] = {}
-
-        def keep(data: bytes, mime: str) -> tuple[str, int]:
-            # As CassetteWriter.store_image: masked first, then named by the masked bytes.
-            if self._mask and mime == "image/png":
-                # Not a decodable PNG: compared as it is, and will differ.
-                with contextlib.suppress(InvalidImage):
-                    data = mask_png(data, self._mask)
-            digest = digest_of(data)
-            live_bytes[digest] = data
-            return digest, len(data)
-
-        live = self._redactor.json(canonicalize(body, keep))
-
-        def distance(old: dict[str, Any], new: dict[str, Any]) -> float:
-            key = (str(old[BLOB_KEY]), str(new[BLOB_KEY]))
-            cached = self._distances.get(key)
-            if cached is not None:
-                return cached
-            try:
-                recorded_png = self.cassette.blob(old)
-            except InvalidCassette as exc:
-                raise APIError(
-                    500,
-                    f"Cassette '{self._label}' cannot be read: {exc}",
-                    type="server_error",
-                    code="cassette_invalid",
-                ) from None
-            try:
-                value = image_distance(recorded_png, live_bytes[key[1]])
-            except InvalidImage:
-                value = 1.0  # not PNGs (a JPEG, say): only equal bytes would have matched
-            self._distances[key] = value
-            return value
-
-        comparison = compare(
-            recorded,
-            live,
-            self.match,
-            distance=distance,
-            threshold=self.threshold,
-            ids_by_position=True,
-        )
+    def _compare(self, number: int, recorded: dict[str, Any], body: dict[str, Any]) -> Comparison:
+        """The replay cursor's canonical form and comparison (the same as every replay),
+        minus differences a redacted recorded string stands for."""
+        try:
+            live = self._cursor.canonical(body, self.cassette.steps[number - 1].items)
+            comparison = self._cursor.compare(recorded, live)
+        except InvalidCassette as exc:
+            raise APIError(
+                500,
+                f"Cassette '{self._label}' cannot be read: {exc}",
+                type="server_error",
+                code="cassette_invalid",
+            ) from None
         comparison.differences = [d for d in comparison.differences if not _redacted_match(d)]
         return comparison
 
@@ -366,17 +332,6 @@ def _tool_flavour(tools: object) -> ToolFlavour | None:
         if kind == "computer":
             return "ga"
     return None
-
-
-def _redactor(description: dict[str, Any]) -> Redactor:
-    """The recording's patterns, applied to live requests so they compare like for like.
-
-    Secrets the recorder took from its environment or the traffic are unknown
-    here; :func:`_redacted_match` lets a redacted recorded string stand for them.
-    """
-    patterns = tuple(str(p) for p in description.get("patterns") or [])
-    builtin = bool(description.get("builtin_patterns", True))
-    return Redactor(RedactionPolicy(secret_env=(), patterns=patterns, builtin_patterns=builtin))
 
 
 def _redacted_match(difference: Difference) -> bool:
