@@ -28,12 +28,13 @@ from pathlib import Path
 from rich.console import Console
 
 from .cassette import load_cassette
-from .cassette.replay import ReplayReport, replay_cassette
 from .console import ConsoleView
 from .diff import DiffOptions, DiffResult, diff_cassettes
 from .diff.render import render_html
 from .events import Event, ScreenshotCaptured
+from .replay.session import ReplayReport
 from .report import render_report
+from .rerun import replay_cassette
 from .run import RunOptions, TaskOutcome, run_task
 from .safety import AllowGate
 

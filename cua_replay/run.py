@@ -19,13 +19,13 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from .backends import ModelBackend, backend_from_settings
-from .cassette.recorder import Recorder, endpoint_of, new_manifest
 from .cassette.redact import RedactionPolicy
 from .domains import DomainPolicy
 from .errors import CuaReplayError, MissingSetting
 from .events import Listener
 from .executors.playwright import PlaywrightExecutor
 from .loop import Loop, LoopConfig, RunResult
+from .record.recorder import Recorder, endpoint_of, new_manifest
 from .safety import SafetyGate, gate_from_spec
 from .sandbox import Sandbox, open_sandbox
 from .server import FakeResponsesServer, Scenario, load_scenario
@@ -306,7 +306,7 @@ def recorded_settings(options: RunOptions) -> dict[str, Any]:
 
 def _recording_client(recorder: Recorder) -> Any:
     """The SDK's HTTP client, with a transport that records every exchange."""
-    from .cassette.transport import async_recording_client
+    from .record.transport import async_recording_client
 
     return async_recording_client(recorder.exchange)
 

@@ -18,7 +18,7 @@ ALLOWED = {
     # A scenario's `delay` fault: latency a client asked to be tested against.
     "cua_replay/server/app.py",
     # Replay at the recorded timing (speed=1.0 and other time scales), on request only.
-    "cua_replay/cassette/replay_transport.py",
+    "cua_replay/replay/transport.py",
     # Verbatim copies of the seeds' sample loops, which sleep; kept as the seeds wrote them.
     "tests/seeds/azure_playwright_loop.py",
     "tests/seeds/openai_guide_loop.py",

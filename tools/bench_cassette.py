@@ -28,7 +28,7 @@ Every window holds the SDK client's creation, so both sides pay for it:
 
 * ``run``: the loop run, no recording;
 * ``record ours``: ``Recorder.open`` + the run with the recorder as listener
-  and, when ``cua_replay.cassette.transport`` exists, the SDK on
+  and, when ``cua_replay.record.transport`` exists, the SDK on
   ``async_recording_client(recorder.exchange)``;
 * ``record vcrpy``: the run inside ``use_cassette(record_mode="all")``,
   the cassette's save on exit included;
@@ -88,9 +88,10 @@ from openai.types.responses import ResponseComputerToolCall
 from PIL import Image, ImageDraw
 
 from cua_replay.backends import SDKBackend
-from cua_replay.cassette import Recorder, load_cassette, new_manifest
+from cua_replay.cassette import load_cassette
 from cua_replay.events import StopReason
 from cua_replay.loop import Loop, LoopConfig, RunResult
+from cua_replay.record import Recorder, new_manifest
 from cua_replay.server import FakeResponsesServer, Scenario, Turn
 
 WIDTH, HEIGHT = 1024, 768
@@ -107,9 +108,9 @@ GOAL_FLOOR = 5.0
 GOAL_VCR = 50.0
 GOAL_RECORD = 1.10
 
-TRANSPORT_MODULE = "cua_replay.cassette.transport"
-REPLAY_MODULE = "cua_replay.cassette.replay"
-RECORDED_MODULE = "cua_replay.executors.recorded"
+TRANSPORT_MODULE = "cua_replay.record.transport"
+REPLAY_MODULE = "cua_replay.replay.session"
+RECORDED_MODULE = "cua_replay.replay.recorded"
 
 # -- screenshots --------------------------------------------------------------------------
 

@@ -29,10 +29,10 @@ from typing import Any
 from openai import AsyncOpenAI
 
 from cua_replay.backends import SDKBackend
-from cua_replay.cassette import Recorder, async_recording_client, new_manifest
 from cua_replay.events import StopReason
 from cua_replay.executors.playwright import PlaywrightExecutor
 from cua_replay.loop import Loop, LoopConfig
+from cua_replay.record import Recorder, async_recording_client, new_manifest
 from cua_replay.safety import AllowGate
 from cua_replay.sandbox import open_sandbox
 from cua_replay.server import FakeResponsesServer, load_scenario

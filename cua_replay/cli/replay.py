@@ -9,9 +9,9 @@ from typing import Annotated
 
 import typer
 
-from ..cassette.matchers import DEFAULT_THRESHOLD
-from ..cassette.replay import replay_cassette
 from ..errors import CassetteNotFound, InvalidCassette, InvalidSetting, ReplayMismatch
+from ..replay.matchers import DEFAULT_THRESHOLD
+from ..rerun import replay_cassette
 from ._errors import reported
 
 

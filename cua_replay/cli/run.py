@@ -10,11 +10,11 @@ from typing import Annotated, Literal
 import typer
 
 from ..backends import ModelBackend
-from ..cassette.resume import check_from_step, resume_backend, resumed_options
 from ..cassette.store import load_cassette
 from ..console import ConsoleView
 from ..events import StopReason
 from ..images import parse_rect
+from ..replay.resume import check_from_step, resume_backend, resumed_options
 from ..run import RunOptions, parse_display, run_task
 from ._errors import reported
 

@@ -11,9 +11,9 @@ from typing import Annotated
 
 import typer
 
-from ..cassette.matchers import DEFAULT_THRESHOLD, MatchPolicy
 from ..cassette.store import load_cassette
 from ..errors import InvalidSetting
+from ..replay.matchers import DEFAULT_THRESHOLD, MatchPolicy
 from ..server.app import FakeResponsesApp
 from ..server.brain import Brain, ScriptedBrain
 from ..server.cassette_brain import CassetteBrain

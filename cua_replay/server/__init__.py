@@ -5,10 +5,10 @@ app; ``Scenario`` scripts the mock model; ``Brain`` is the interface another
 decision-maker implements; ``CassetteBrain`` answers with a recorded cassette.
 """
 
+from ..wire.envelopes import APIError, Flavour
 from .app import FakeResponsesApp
 from .brain import Brain, Decision, Reply, ScriptedBrain
 from .cassette_brain import CassetteBrain
-from .errors import APIError, Flavour
 from .runner import FakeResponsesServer, ServerURLs
 from .scenario import Scenario, ScenarioError, Turn, builtin_scenarios, load_scenario
 

@@ -21,11 +21,12 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from . import errors as e
+from ..wire import envelopes as e
+from ..wire.envelopes import APIError, Flavour
+from ..wire.sse import encode, events
 from .brain import Brain, ScriptedBrain
-from .checker import ContractChecker, CreateRequest
-from .errors import APIError, Flavour
-from .render import Outcome, dumps, render
+from .contract import ContractChecker, CreateRequest
+from .responses import Outcome, dumps, render
 from .scenario import (
     DelayFault,
     DropFault,
@@ -35,7 +36,6 @@ from .scenario import (
     StreamErrorFault,
     load_scenario,
 )
-from .sse import encode, events
 from .state import RequestRecord, ServerState, StoredResponse
 
 logger = logging.getLogger(__name__)

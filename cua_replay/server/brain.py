@@ -19,8 +19,8 @@ import fnmatch
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .checker import CreateRequest
-from .errors import APIError, shorten
+from ..wire.envelopes import APIError, shorten
+from .contract import CreateRequest
 from .scenario import Fault, SafetyCheck, Scenario, Step
 
 

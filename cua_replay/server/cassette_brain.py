@@ -16,7 +16,7 @@ Position, not state
 
 The request is checked first
     The live body, canonicalized, is compared with the recorded request of that
-    step as every replay does it (:class:`cua_replay.cassette.cursor.ReplayCursor`,
+    step as every replay does it (:class:`cua_replay.replay.cursor.ReplayCursor`,
     ids by position, screenshots perceptually). A difference answers 400
     ``cassette_mismatch`` naming the step and the first fields that differ;
     under ``sequential`` it is logged as a warning and the step is served
@@ -60,15 +60,15 @@ import logging
 import re
 from typing import Any, Final, Literal
 
-from ..cassette.cursor import ReplayCursor
 from ..cassette.format import StepRecord
-from ..cassette.matchers import DEFAULT_THRESHOLD, Comparison, MatchPolicy
 from ..cassette.redact import MARKER
 from ..cassette.store import Cassette
 from ..errors import Difference, InvalidCassette, InvalidSetting
+from ..replay.cursor import ReplayCursor
+from ..replay.matchers import DEFAULT_THRESHOLD, Comparison, MatchPolicy
+from ..wire.envelopes import APIError, shorten
 from .brain import Decision, Reply
-from .checker import CreateRequest
-from .errors import APIError, shorten
+from .contract import CreateRequest
 from .scenario import SAFETY_MESSAGES, Fault, ResponseFault, SafetyCheck
 
 logger = logging.getLogger(__name__)

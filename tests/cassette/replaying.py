@@ -12,10 +12,12 @@ from typing import Any
 from openai.types.responses import Response
 
 from cua_replay.backends import ModelBackend
-from cua_replay.cassette import Cassette, Manifest, Recorder, load_cassette, new_manifest
-from cua_replay.cassette.replay import ReplayReport, ReplaySession, run_options
-from cua_replay.executors.recorded import RecordedExecutor
+from cua_replay.cassette import Cassette, Manifest, load_cassette
 from cua_replay.loop import Loop, LoopConfig, LoopExecutor
+from cua_replay.record import Recorder, new_manifest
+from cua_replay.replay.recorded import RecordedExecutor
+from cua_replay.replay.session import ReplayReport, ReplaySession
+from cua_replay.rerun import run_options
 from cua_replay.safety import SafetyGate
 from cua_replay.server import Scenario
 from tests.conftest import BrowserHarness

@@ -42,9 +42,9 @@ from typing import IO, Any
 import pytest
 
 from cua_replay.cassette.format import MANIFEST_NAME, STEPS_NAME
-from cua_replay.cassette.replay import replay_cassette
 from cua_replay.cassette.store import Cassette, load_cassette
 from cua_replay.cassette.verify import verify
+from cua_replay.rerun import replay_cassette
 
 ROOT = Path(__file__).resolve().parents[2]
 LONG = Path(__file__).with_name("long.yaml")

@@ -13,9 +13,9 @@ import pytest
 
 from cua_replay.cassette import load_cassette
 from cua_replay.cassette.canonical import expand
-from cua_replay.cassette.cursor import ReplayCursor
 from cua_replay.cassette.store import Cassette
 from cua_replay.errors import ReplayMismatch
+from cua_replay.replay.cursor import ReplayCursor
 
 FULL = Path(__file__).resolve().parents[2] / "cassettes" / "form-full"
 

@@ -53,10 +53,10 @@ from cua_replay.cassette.format import (
     StepRecord,
     StopRecord,
 )
-from cua_replay.cassette.matchers import MatchPolicy, compare, positional_ids
 from cua_replay.cassette.redact import KEEP_HEADERS, MARKER, RedactionPolicy, Redactor
 from cua_replay.cassette.store import CassetteWriter, load_cassette
 from cua_replay.errors import InvalidCassette
+from cua_replay.replay.matchers import MatchPolicy, compare, positional_ids
 
 from .strategies import (
     ID_PREFIXES,

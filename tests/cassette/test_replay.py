@@ -17,14 +17,15 @@ from typer.testing import CliRunner
 from cua_replay import keys
 from cua_replay.actions import Action, Click
 from cua_replay.cassette import Cassette, Manifest, load_cassette
-from cua_replay.cassette.checks import RecordedGate
 from cua_replay.cassette.format import Http, SseEvent, StepRecord
-from cua_replay.cassette.replay import recorded_response, replay_cassette
 from cua_replay.cli.replay import replay as replay_command
 from cua_replay.errors import ReplayMismatch
 from cua_replay.events import StopReason
 from cua_replay.executors.playwright import PlaywrightExecutor
-from cua_replay.executors.recorded import RecordedExecutor
+from cua_replay.replay.behaviour import RecordedGate
+from cua_replay.replay.recorded import RecordedExecutor
+from cua_replay.replay.session import recorded_response
+from cua_replay.rerun import replay_cassette
 from cua_replay.run import RunOptions, run_task
 from cua_replay.safety import AllowGate, DenyGate
 from cua_replay.server import load_scenario

@@ -37,10 +37,13 @@ from openai.lib.computer import ComputerToolset
 from PIL import Image, ImageDraw
 
 from cua_replay.backends import SDKBackend
-from cua_replay.cassette import Recorder, load_cassette, new_manifest
+from cua_replay.cassette import load_cassette
 from cua_replay.cassette.canonical import expand
-from cua_replay.cassette.cursor import ReplayCursor
-from cua_replay.cassette.replay_transport import (
+from cua_replay.errors import InvalidSetting, ReplayMismatch
+from cua_replay.record import Recorder, new_manifest
+from cua_replay.record.transport import async_recording_client, recording_client
+from cua_replay.replay.cursor import ReplayCursor
+from cua_replay.replay.transport import (
     STEP_HEADER,
     AsyncReplayTransport,
     NotReplayable,
@@ -49,8 +52,6 @@ from cua_replay.cassette.replay_transport import (
     replay_client,
     synthesize_events,
 )
-from cua_replay.cassette.transport import async_recording_client, recording_client
-from cua_replay.errors import InvalidSetting, ReplayMismatch
 from cua_replay.server import FakeResponsesServer, Scenario, load_scenario
 from tests.conftest import BrowserHarness
 from tests.loop.harness import run_scenario

@@ -14,12 +14,13 @@ from openai.types.responses import Response
 from typer.testing import CliRunner
 
 from cua_replay.backends import ModelBackend, SDKBackend
-from cua_replay.cassette import Cassette, Recorder, load_cassette
-from cua_replay.cassette.replay import replay_cassette
-from cua_replay.cassette.resume import resume_backend, resumed_options
+from cua_replay.cassette import Cassette, load_cassette
 from cua_replay.cli.run import run as run_command
 from cua_replay.errors import InvalidSetting
 from cua_replay.events import StopReason
+from cua_replay.record import Recorder
+from cua_replay.replay.resume import resume_backend, resumed_options
+from cua_replay.rerun import replay_cassette
 from cua_replay.run import RunOptions
 from cua_replay.server import FakeResponsesServer, load_scenario
 from tests.cassette.replaying import manifest_for, record, replay_recorded

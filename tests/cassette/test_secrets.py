@@ -478,8 +478,8 @@ def test_the_vcrpy_adapter_records_no_canary_either(tmp_path: Path) -> None:
     import vcr  # type: ignore[import-untyped]
     from openai import OpenAI
 
-    from cua_replay.cassette import vcr as cua_vcr
     from cua_replay.cassette.redact import RedactionPolicy
+    from cua_replay.integrations import vcr as cua_vcr
 
     recorder = vcr.VCR()
     policy = RedactionPolicy(patterns=(re.escape(PASSWORD),))

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from cua_replay.cassette import load_cassette
-from cua_replay.cassette.replay import replay_cassette, run_options
 from cua_replay.cassette.verify import verify
+from cua_replay.integrations.pytest_plugin import CassetteFixture
 from cua_replay.loop import Loop, LoopConfig
-from cua_replay.pytest_plugin import CassetteFixture
+from cua_replay.rerun import replay_cassette, run_options
 
 SHIPPED = Path(__file__).resolve().parents[2] / "cassettes"
 NAMES = sorted(p.name for p in SHIPPED.iterdir() if (p / "run.json").is_file())

@@ -28,17 +28,18 @@ from openai import AsyncOpenAI, AzureOpenAI, OpenAI
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import Receive, Scope, Send
 
-from cua_replay.cassette import Cassette, Exchange, Recorder, load_cassette, new_manifest
-from cua_replay.cassette.transport import (
+from cua_replay.cassette import Cassette, load_cassette
+from cua_replay.errors import InvalidSetting
+from cua_replay.events import StopReason
+from cua_replay.record import Exchange, Recorder, new_manifest
+from cua_replay.record.transport import (
     AsyncRecordingTransport,
     RecordingTransport,
     async_recording_client,
     recording_client,
 )
-from cua_replay.cassette.wire import SseParser
-from cua_replay.errors import InvalidSetting
-from cua_replay.events import StopReason
 from cua_replay.server import FakeResponsesApp, FakeResponsesServer, Scenario, load_scenario
+from cua_replay.wire.decode import SseParser
 from tests.conftest import BrowserHarness
 from tests.loop.harness import run_scenario
 from tests.server.scripted import TINY_DATA_URL

@@ -28,13 +28,14 @@ from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.persisters.filesystem import CassetteNotFoundError
 from vcr.request import Request
 
-from cua_replay.cassette import Recorder, load_cassette, new_manifest
-from cua_replay.cassette import vcr as cua_vcr
+from cua_replay.cassette import load_cassette
 from cua_replay.cassette.canonical import blob_refs, canonicalize
 from cua_replay.errors import InvalidCassette
 from cua_replay.executors.playwright import PlaywrightExecutor
 from cua_replay.executors.sdk_driver import SDKComputerDriver
 from cua_replay.geometry import Viewport
+from cua_replay.integrations import vcr as cua_vcr
+from cua_replay.record import Recorder, new_manifest
 from cua_replay.server import FakeResponsesServer, Scenario, load_scenario
 from tests.conftest import BrowserHarness
 from tests.server.images import data_url, png

@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 
-from cua_replay.cassette import CassetteWriter, Recorder, StepRecord, load_cassette, new_manifest
+from cua_replay.cassette import CassetteWriter, StepRecord, load_cassette
 from cua_replay.cassette.blobs import BlobStore
 from cua_replay.cassette.canonical import blob_ref
 from cua_replay.cassette.format import Observation
 from cua_replay.cassette.verify import Report, gc, verify
 from cua_replay.errors import CassetteNotFound, InvalidCassette, InvalidSetting
+from cua_replay.record import Recorder, new_manifest
 from cua_replay.server import load_scenario
 from tests.conftest import BrowserHarness
 from tests.loop.harness import run_scenario

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from cua_replay.cassette import load_cassette
-from cua_replay.cassette.replay import replay_cassette
 from cua_replay.cassette.verify import verify
 from cua_replay.netguard import loopback_only
+from cua_replay.rerun import replay_cassette
 from cua_replay.run import RunOptions, run_task
 from cua_replay.safety import DenyGate
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from cua_replay.server.checker import ITEM_TYPES, TOP_LEVEL
+from cua_replay.server.contract import ITEM_TYPES, TOP_LEVEL
 from tests.server.images import data_url, png
 
 PREVIOUS_ID = "resp_HOSTILE_PREVIOUS"

@@ -27,14 +27,7 @@ from PIL import Image
 from starlette.types import Message, Receive, Scope, Send
 from typer.testing import CliRunner
 
-from cua_replay.cassette import (
-    CassetteWriter,
-    Exchange,
-    Recorder,
-    StepRecord,
-    load_cassette,
-    new_manifest,
-)
+from cua_replay.cassette import CassetteWriter, StepRecord, load_cassette
 from cua_replay.cassette.canonical import expand
 from cua_replay.cassette.format import Http
 from cua_replay.cassette.redact import RedactionPolicy, Redactor
@@ -43,6 +36,7 @@ from cua_replay.cli.main import app
 from cua_replay.errors import InvalidSetting
 from cua_replay.events import RequestSent
 from cua_replay.images import mask_png
+from cua_replay.record import Exchange, Recorder, new_manifest
 from cua_replay.server import CassetteBrain, FakeResponsesApp, FakeResponsesServer, load_scenario
 from tests.conftest import BrowserHarness
 from tests.loop.harness import Outcome, run_scenario

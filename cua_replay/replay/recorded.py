@@ -11,7 +11,7 @@ recorded after it. A step's page events (new tabs, dialogs, downloads,
 blocked requests) come back after the step's last recorded action, so a run
 that stopped at a blocked host stops there again.
 
-Given the :class:`~cua_replay.cassette.replay.ReplaySession` of the replay,
+Given the :class:`~cua_replay.replay.session.ReplaySession` of the replay,
 the executor also checks that each action happens at its recorded step, and a
 divergence becomes the session's failure (the loop keeps only its text).
 Asking for more than was recorded raises an ``exhausted``
@@ -23,14 +23,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..actions import Action, Click
-from ..cassette.checks import action_mismatch, past_the_actions, recorded_actions
 from ..cassette.format import Observation
 from ..errors import ReplayMismatch
-from .base import PageRecord
+from ..executors.base import PageRecord
+from .behaviour import action_mismatch, past_the_actions, recorded_actions
 
 if TYPE_CHECKING:
-    from ..cassette.replay import ReplaySession
     from ..cassette.store import Cassette
+    from .session import ReplaySession
 
 
 class RecordedExecutor:

@@ -2,7 +2,7 @@
 
 Give the SDK a client built on one of these (``OpenAI(http_client=recording_client(
 recorder.exchange))``) and every HTTP exchange it makes reaches the sink as one
-:class:`~cua_replay.cassette.recorder.Exchange` once it has ended: request,
+:class:`~cua_replay.record.recorder.Exchange` once it has ended: request,
 status, headers, the body (decoded: a gzip answer is stored as the JSON it
 carries) or, for ``text/event-stream``, the server-sent events with the time
 each arrived, and the error if the exchange failed.
@@ -35,8 +35,8 @@ from typing import Any, Final
 import httpx2
 
 from ..errors import InvalidSetting
+from ..wire.decode import ContentDecoder, SseParser
 from .recorder import Exchange
-from .wire import ContentDecoder, SseParser
 
 logger = logging.getLogger(__name__)
 

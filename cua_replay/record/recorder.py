@@ -3,7 +3,7 @@
 Driven by the loop engine, one step is everything from a ``RequestSent`` to the
 next one (or ``Stopped``): the request, the response, the safety decisions,
 the actions executed, the screenshots sent back; the HTTP exchanges a
-:mod:`recording transport <cua_replay.cassette.transport>` reports in between
+:mod:`recording transport <cua_replay.record.transport>` reports in between
 add the status, the headers that matter, every retry and the SSE events with
 their timings. A step is written when it is complete, so a crash loses at most
 the step in flight.
@@ -31,6 +31,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from ..cassette.canonical import blob_ref
+from ..cassette.format import (
+    Attempt,
+    Endpoint,
+    ExecutedAction,
+    Http,
+    Manifest,
+    Observation,
+    SafetyRecord,
+    SseEvent,
+    StepRecord,
+    StopRecord,
+)
+from ..cassette.redact import RedactionPolicy, Redactor
+from ..cassette.store import CassetteWriter, ImageTransform
 from ..events import (
     ActionExecuted,
     Event,
@@ -43,21 +58,6 @@ from ..events import (
     ScreenshotCaptured,
     Stopped,
 )
-from .canonical import blob_ref
-from .format import (
-    Attempt,
-    Endpoint,
-    ExecutedAction,
-    Http,
-    Manifest,
-    Observation,
-    SafetyRecord,
-    SseEvent,
-    StepRecord,
-    StopRecord,
-)
-from .redact import RedactionPolicy, Redactor
-from .store import CassetteWriter, ImageTransform
 
 logger = logging.getLogger(__name__)
 

@@ -36,11 +36,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .backends import ModelBackend
-    from .cassette.recorder import Recorder
-    from .cassette.replay import ReplaySession
-    from .events import Listener
-    from .server import FakeResponsesServer
+    from ..backends import ModelBackend
+    from ..events import Listener
+    from ..record.recorder import Recorder
+    from ..replay.session import ReplaySession
+    from ..server import FakeResponsesServer
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -60,7 +60,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 def fake_responses_server(request: pytest.FixtureRequest) -> Iterator[FakeResponsesServer]:
     """The fake Responses API on ``127.0.0.1:<free port>`` for this test."""
-    from .server import FakeResponsesServer
+    from ..server import FakeResponsesServer
 
     marker = request.node.get_closest_marker("fake_scenario")
     scenario = marker.args[0] if marker and marker.args else getattr(request, "param", "demo")
@@ -160,7 +160,7 @@ class CassetteFixture:
             return self.session.backend
         made = self._make_live(live)
         if self.mode is RecordMode.NEW and self.session is not None:
-            from .cassette.resume import resume_backend
+            from ..replay.resume import resume_backend
 
             return resume_backend(
                 self.session.cassette, made, from_step=len(self.session.cassette) + 1
@@ -169,9 +169,9 @@ class CassetteFixture:
 
     def _make_live(self, live: ModelBackend | Callable[[], ModelBackend] | None) -> ModelBackend:
         if live is None:
-            from .backends import backend_from_settings
-            from .cassette.transport import async_recording_client
-            from .settings import Settings
+            from ..backends import backend_from_settings
+            from ..record.transport import async_recording_client
+            from ..settings import Settings
 
             assert self.recorder is not None
             made = backend_from_settings(
@@ -179,7 +179,7 @@ class CassetteFixture:
             )
             self._live.append(made)
             return made
-        from .backends import ModelBackend
+        from ..backends import ModelBackend
 
         return live if isinstance(live, ModelBackend) else live()
 
@@ -199,13 +199,13 @@ class CassetteFixture:
         return self.session.gate
 
     def executor(self) -> Any:
-        """A :class:`~cua_replay.executors.recorded.RecordedExecutor`: replay with no browser."""
+        """A :class:`~cua_replay.replay.recorded.RecordedExecutor`: replay with no browser."""
         if self.session is None:
             raise RuntimeError(
                 f"{self.path} is being recorded: a recorded executor needs a recording. "
                 "Use a real executor when recording."
             )
-        from .executors.recorded import RecordedExecutor
+        from ..replay.recorded import RecordedExecutor
 
         return RecordedExecutor(self.session.cassette, session=self.session)
 
@@ -219,11 +219,11 @@ class CassetteFixture:
 @pytest.fixture
 def cua_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteFixture]:
     """A cassette for this test (see :class:`RecordMode` and ``cua_cassette`` marker)."""
-    from .cassette.recorder import Recorder, new_manifest
-    from .cassette.replay import ReplaySession
-    from .cassette.store import load_cassette
-    from .errors import CassetteNotFound
-    from .netguard import loopback_only
+    from ..cassette.store import load_cassette
+    from ..errors import CassetteNotFound
+    from ..netguard import loopback_only
+    from ..record.recorder import Recorder, new_manifest
+    from ..replay.session import ReplaySession
 
     marker = request.node.get_closest_marker("cua_cassette")
     options = dict(marker.kwargs) if marker else {}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .brain import Reply
-from .checker import CreateRequest
+from .contract import CreateRequest
 from .ids import CREATED_AT_BASE
 from .state import Conversation, ServerState
 from .tokens import text_tokens

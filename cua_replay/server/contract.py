@@ -36,8 +36,8 @@ from typing import Any, Literal
 from openai.types.responses import response_includable, response_input_item_param
 from openai.types.responses.response_create_params import ResponseCreateParamsBase
 
-from . import errors as e
-from .errors import APIError, Flavour
+from ..wire import envelopes as e
+from ..wire.envelopes import APIError, Flavour
 from .state import Conversation, EmittedItem, ServerState, StoredResponse
 from .tokens import image_kind, image_size, image_tokens, text_tokens
 

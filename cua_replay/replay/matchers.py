@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
 
+from ..cassette.format import BLOB_KEY
 from ..errors import Difference, InvalidSetting
-from .format import BLOB_KEY
 
 DEFAULT_THRESHOLD: Final = 0.01
 """Screenshots whose pixels differ in more than 1% are different (structural policy)."""

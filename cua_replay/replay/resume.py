@@ -45,11 +45,11 @@ from typing import TYPE_CHECKING, Any
 
 from openai.types.responses import Response
 
+from ..cassette.canonical import expand
+from ..cassette.store import Cassette, load_cassette
 from ..errors import InvalidSetting
-from .canonical import expand
 from .matchers import DEFAULT_THRESHOLD, MatchPolicy
-from .replay import ReplaySession
-from .store import Cassette, load_cassette
+from .session import ReplaySession
 
 if TYPE_CHECKING:
     from ..backends import ModelBackend
@@ -203,7 +203,7 @@ def resumed_options(
     """
     import dataclasses
 
-    from .replay import run_options
+    from ..rerun import run_options
 
     recorded = run_options(cassette)
     changes: dict[str, Any] = {}

@@ -20,7 +20,7 @@ For teams whose tests already record with vcrpy. Three pieces:
 pytest-recording (``conftest.py``)::
 
     import pytest
-    from cua_replay.cassette import vcr as cua_vcr
+    from cua_replay.integrations import vcr as cua_vcr
 
     def pytest_recording_configure(config, vcr):
         cua_vcr.register(vcr)  # our persister replaces pytest-recording's
@@ -65,6 +65,10 @@ from pathlib import Path
 from typing import Any, ClassVar, Final
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from ..cassette.blobs import digest_of
+from ..cassette.canonical import canonicalize, dumps
+from ..cassette.redact import KEEP_QUERY, RedactionPolicy, Redactor
+from ..cassette.store import load_cassette
 from ..errors import CassetteNotFound
 from ._vcr_interactions import (
     as_bytes,
@@ -73,10 +77,6 @@ from ._vcr_interactions import (
     parse_json,
     save_interactions,
 )
-from .blobs import digest_of
-from .canonical import canonicalize, dumps
-from .redact import KEEP_QUERY, RedactionPolicy, Redactor
-from .store import load_cassette
 
 SERIALIZER_SUFFIXES: Final = (".yaml", ".yml", ".json")
 CREDENTIAL_HEADERS: Final = frozenset(

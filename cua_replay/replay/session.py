@@ -28,37 +28,31 @@ complete step; the run then asks for a step that is not there. That is the
 recording being incomplete, not the code under test diverging: ``finish``
 returns a report with ``complete=False`` instead of raising.
 
-:func:`replay_cassette` runs a whole cassette this way, in the real browser
-(the model replayed, the actions re-executed) or against the recorded
-observations (:class:`~cua_replay.executors.recorded.RecordedExecutor`, no
-browser at all).
+:func:`cua_replay.rerun.replay_cassette` runs a whole cassette this way.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import httpx2
 import openai
 from openai.types.responses import Response
 
-from ..errors import BackendClosed, Difference, InvalidCassette, InvalidSetting, ReplayMismatch
+from ..cassette.format import StepRecord
+from ..cassette.store import Cassette
+from ..errors import BackendClosed, Difference, ReplayMismatch
 from ..events import Stopped
-from ..safety import SafetyGate
-from .checks import RecordedGate, ReplayListener, WatchedAsRecorded
+from .behaviour import RecordedGate, ReplayListener
 from .cursor import ReplayCursor
-from .format import StepRecord
 from .matchers import DEFAULT_THRESHOLD, MatchPolicy
-from .store import Cassette, load_cassette
 
 if TYPE_CHECKING:
     from ..loop import RunResult
-    from ..run import RunOptions
 
 __all__ = [
     "RecordedGate",
@@ -67,8 +61,6 @@ __all__ = [
     "ReplayReport",
     "ReplaySession",
     "recorded_response",
-    "replay_cassette",
-    "run_options",
 ]
 
 logger = logging.getLogger(__name__)
@@ -293,113 +285,3 @@ def _recorded_failure(cassette: Cassette, step: StepRecord) -> openai.APIError:
         request,
         body=None,
     )
-
-
-# -- a whole cassette ---------------------------------------------------------------------
-
-
-ExecutorKind = Literal["browser", "recorded"]
-
-
-def run_options(cassette: Cassette, **overrides: Any) -> RunOptions:
-    """The :class:`~cua_replay.run.RunOptions` the cassette was recorded with; ``overrides`` win.
-
-    Raises :class:`InvalidCassette` for a recording that does not say what
-    task it ran (a transport-only recording: replay it through the transport).
-    """
-    from ..run import RunOptions
-
-    manifest = cassette.manifest
-    if not manifest.task or not manifest.model:
-        raise InvalidCassette(
-            f"{cassette.directory}/run.json names no task or model (task={manifest.task!r}, "
-            f"model={manifest.model!r}), so the run cannot be repeated in-process. Replay it "
-            "through the recording transport or the fake server instead."
-        )
-    settings = manifest.settings
-    fields: dict[str, Any] = {
-        "task": manifest.task,
-        "start_url": manifest.start_url,
-        "model": manifest.model,
-        "tool": manifest.tool,
-        "display": tuple(manifest.display) if manifest.display else None,
-    }
-    for name in ("history", "max_steps", "safety", "stream", "store", "instructions"):
-        if name in settings:
-            fields[name] = settings[name]
-    for name in ("on_blocked", "dialogs"):
-        if settings.get(name) is not None:
-            fields[name] = settings[name]
-    for name in ("allow_domains", "block_domains"):
-        fields[name] = tuple(settings.get(name) or ())
-    fields.update(overrides)
-    return RunOptions(**fields)
-
-
-async def replay_cassette(
-    directory: Path | str,
-    *,
-    executor: ExecutorKind = "browser",
-    match: MatchPolicy | str = MatchPolicy.STRUCTURAL,
-    threshold: float = DEFAULT_THRESHOLD,
-    artifacts: Path | None = None,
-    gate: SafetyGate | None = None,
-    listeners: Iterable[Any] = (),
-    environ: Mapping[str, str] = os.environ,
-) -> ReplayReport:
-    """Replay the cassette in ``directory`` and check it; raises :class:`ReplayMismatch`.
-
-    ``executor="browser"`` re-executes every action in Chromium (on the
-    bundled fixture site when the start page is there) with the model
-    replayed; ``"recorded"`` needs no browser: the recorded screenshots and
-    URLs come back in order. ``gate`` replaces the recorded decisions
-    (asked with the recording's ``watched``). No credential is needed.
-    """
-    cassette = load_cassette(directory)
-    session = ReplaySession(
-        cassette, match=match, threshold=threshold, artifacts=artifacts, environ=environ
-    )
-    options = run_options(cassette)
-    decider: SafetyGate = WatchedAsRecorded(
-        gate or session.gate, bool(cassette.manifest.settings.get("watched", False))
-    )
-    watchers = [session.listener, *listeners]
-    if executor == "recorded":
-        result = await _replay_recorded(session, options, decider, watchers)
-    elif executor == "browser":
-        from ..run import run_task
-
-        outcome = await run_task(
-            options, backend=session.backend, gate=decider, listeners=watchers, environ=environ
-        )
-        result = outcome.result
-    else:
-        raise InvalidSetting(
-            f"executor={executor!r} is not 'browser' or 'recorded'.", setting="executor"
-        )
-    return session.finish(result)
-
-
-async def _replay_recorded(
-    session: ReplaySession, options: RunOptions, gate: SafetyGate, listeners: list[Any]
-) -> RunResult:
-    from ..executors.recorded import RecordedExecutor
-    from ..loop import Loop, LoopConfig
-    from ..run import plan
-
-    resolved = plan(options)
-    executor = RecordedExecutor(session.cassette, session=session)
-    config = LoopConfig(
-        model=options.model or "",
-        tool=resolved.tool,
-        display=resolved.display,
-        max_steps=options.max_steps,
-        history=options.history,
-        instructions=options.instructions,
-        watched=bool(session.cassette.manifest.settings.get("watched", False)),
-        store=options.store,
-        on_blocked=options.on_blocked,
-        stream=options.stream,
-    )
-    loop = Loop(session.backend, executor, gate, config, listeners=listeners, domains=executor)
-    return await loop.run(resolved.task)

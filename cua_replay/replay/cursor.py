@@ -20,12 +20,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from ..cassette.canonical import KnownImages, blob_refs, canonicalize, dumps
+from ..cassette.format import BLOB_KEY, StepRecord
+from ..cassette.redact import MARKERS, RedactionPolicy, Redactor
+from ..cassette.store import Cassette
 from ..errors import Difference, InvalidImage, ReplayMismatch
-from .canonical import KnownImages, blob_refs, canonicalize, dumps
-from .format import BLOB_KEY, StepRecord
 from .matchers import DEFAULT_THRESHOLD, Comparison, MatchPolicy, compare
-from .redact import MARKERS, RedactionPolicy, Redactor
-from .store import Cassette
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ class ReplayCursor:
         return known
 
     def _keep(self, data: bytes, mime: str) -> tuple[str, int]:
-        from .blobs import digest_of
+        from ..cassette.blobs import digest_of
 
         if self._mask and mime == "image/png":
             from ..images import mask_png

@@ -28,14 +28,14 @@ from typing import Any, Final
 
 import httpx2
 
+from ..cassette.blobs import BlobStore
+from ..cassette.canonical import blob_refs, dumps, expand
+from ..cassette.format import BLOB_KEY, BLOBS_DIR, Http, SseEvent, StepRecord
+from ..cassette.redact import RedactionPolicy
+from ..cassette.store import Cassette
 from ..errors import InvalidCassette
-from .blobs import BlobStore
-from .canonical import blob_refs, dumps, expand
-from .format import BLOB_KEY, BLOBS_DIR, Http, SseEvent, StepRecord
-from .recorder import Exchange, Recorder, new_manifest
-from .redact import RedactionPolicy
-from .store import Cassette
-from .wire import SseParser
+from ..record.recorder import Exchange, Recorder, new_manifest
+from ..wire.decode import SseParser
 
 VCRPY_KEY: Final = "vcrpy"
 """The manifest ``settings`` key of the interaction index."""

@@ -15,12 +15,12 @@ from typing import Any
 
 from openai.types.responses import ResponseComputerToolCall
 
+from ..cassette.format import ExecutedAction, SafetyRecord
+from ..cassette.store import Cassette
 from ..errors import Difference, ReplayMismatch
 from ..events import ActionExecuted, Event, SafetyDecision
 from ..safety import SafetyGate, Verdict
 from .cursor import diff_values
-from .format import ExecutedAction, SafetyRecord
-from .store import Cassette
 
 
 class ReplayListener:

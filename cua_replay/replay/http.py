@@ -21,12 +21,12 @@ from typing import Any, Final, Literal
 
 import httpx2
 
+from ..cassette.canonical import expand
+from ..cassette.format import Attempt, StepRecord
+from ..cassette.store import Cassette, load_cassette
 from ..errors import CuaReplayError, InvalidSetting, ReplayMismatch
-from .canonical import expand
 from .cursor import ReplayCursor
-from .format import Attempt, StepRecord
 from .matchers import MatchPolicy
-from .store import Cassette, load_cassette
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from .ids import IdFactory
+from ..server.ids import IdFactory
 
 
 def events(

@@ -98,16 +98,8 @@ import httpx2
 
 from ..errors import CuaReplayError, ReplayMismatch
 from .cursor import ReplayCursor
+from .http import STEP_HEADER, HttpReplayer, NotReplayable, Served, Source, Speed, synthesize_events
 from .matchers import MatchPolicy
-from .replay_http import (
-    STEP_HEADER,
-    HttpReplayer,
-    NotReplayable,
-    Served,
-    Source,
-    Speed,
-    synthesize_events,
-)
 
 __all__ = [
     "STEP_HEADER",

@@ -1,0 +1,133 @@
+"""Replay a cassette as a whole run: the recorded task repeated through the loop engine.
+
+Orchestration, on top of :mod:`cua_replay.replay` (which checks) and
+:mod:`cua_replay.run` (which runs a task): the run's options come back from the
+manifest, and the loop runs again with the model replayed, either in the real
+browser (every action executed again) or against the recorded observations
+(:class:`~cua_replay.replay.recorded.RecordedExecutor`, no browser at all).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from .cassette.store import Cassette, load_cassette
+from .errors import InvalidCassette, InvalidSetting
+from .replay.behaviour import WatchedAsRecorded
+from .replay.matchers import DEFAULT_THRESHOLD, MatchPolicy
+from .replay.session import ReplayReport, ReplaySession
+from .safety import SafetyGate
+
+if TYPE_CHECKING:
+    from .loop import RunResult
+    from .run import RunOptions
+
+
+ExecutorKind = Literal["browser", "recorded"]
+
+
+def run_options(cassette: Cassette, **overrides: Any) -> RunOptions:
+    """The :class:`~cua_replay.run.RunOptions` the cassette was recorded with; ``overrides`` win.
+
+    Raises :class:`InvalidCassette` for a recording that does not say what
+    task it ran (a transport-only recording: replay it through the transport).
+    """
+    from .run import RunOptions
+
+    manifest = cassette.manifest
+    if not manifest.task or not manifest.model:
+        raise InvalidCassette(
+            f"{cassette.directory}/run.json names no task or model (task={manifest.task!r}, "
+            f"model={manifest.model!r}), so the run cannot be repeated in-process. Replay it "
+            "through the recording transport or the fake server instead."
+        )
+    settings = manifest.settings
+    fields: dict[str, Any] = {
+        "task": manifest.task,
+        "start_url": manifest.start_url,
+        "model": manifest.model,
+        "tool": manifest.tool,
+        "display": tuple(manifest.display) if manifest.display else None,
+    }
+    for name in ("history", "max_steps", "safety", "stream", "store", "instructions"):
+        if name in settings:
+            fields[name] = settings[name]
+    for name in ("on_blocked", "dialogs"):
+        if settings.get(name) is not None:
+            fields[name] = settings[name]
+    for name in ("allow_domains", "block_domains"):
+        fields[name] = tuple(settings.get(name) or ())
+    fields.update(overrides)
+    return RunOptions(**fields)
+
+
+async def replay_cassette(
+    directory: Path | str,
+    *,
+    executor: ExecutorKind = "browser",
+    match: MatchPolicy | str = MatchPolicy.STRUCTURAL,
+    threshold: float = DEFAULT_THRESHOLD,
+    artifacts: Path | None = None,
+    gate: SafetyGate | None = None,
+    listeners: Iterable[Any] = (),
+    environ: Mapping[str, str] = os.environ,
+) -> ReplayReport:
+    """Replay the cassette in ``directory`` and check it; raises :class:`ReplayMismatch`.
+
+    ``executor="browser"`` re-executes every action in Chromium (on the
+    bundled fixture site when the start page is there) with the model
+    replayed; ``"recorded"`` needs no browser: the recorded screenshots and
+    URLs come back in order. ``gate`` replaces the recorded decisions
+    (asked with the recording's ``watched``). No credential is needed.
+    """
+    cassette = load_cassette(directory)
+    session = ReplaySession(
+        cassette, match=match, threshold=threshold, artifacts=artifacts, environ=environ
+    )
+    options = run_options(cassette)
+    decider: SafetyGate = WatchedAsRecorded(
+        gate or session.gate, bool(cassette.manifest.settings.get("watched", False))
+    )
+    watchers = [session.listener, *listeners]
+    if executor == "recorded":
+        result = await _replay_recorded(session, options, decider, watchers)
+    elif executor == "browser":
+        from .run import run_task
+
+        outcome = await run_task(
+            options, backend=session.backend, gate=decider, listeners=watchers, environ=environ
+        )
+        result = outcome.result
+    else:
+        raise InvalidSetting(
+            f"executor={executor!r} is not 'browser' or 'recorded'.", setting="executor"
+        )
+    return session.finish(result)
+
+
+async def _replay_recorded(
+    session: ReplaySession, options: RunOptions, gate: SafetyGate, listeners: list[Any]
+) -> RunResult:
+    from .loop import Loop, LoopConfig
+    from .replay.recorded import RecordedExecutor
+    from .run import plan
+
+    resolved = plan(options)
+    executor = RecordedExecutor(session.cassette, session=session)
+    config = LoopConfig(
+        model=options.model or "",
+        tool=resolved.tool,
+        display=resolved.display,
+        max_steps=options.max_steps,
+        history=options.history,
+        instructions=options.instructions,
+        watched=bool(session.cassette.manifest.settings.get("watched", False)),
+        store=options.store,
+        on_blocked=options.on_blocked,
+        stream=options.stream,
+    )
+    loop = Loop(session.backend, executor, gate, config, listeners=listeners, domains=executor)
+    return await loop.run(resolved.task)
