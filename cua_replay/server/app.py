@@ -428,7 +428,7 @@ def _with_id(item: dict[str, Any], conversation: Any, state: ServerState) -> dic
 
 
 def _listed(item: dict[str, Any], include: set[str]) -> dict[str, Any]:
-    """An input item as ``input_items.list`` shows it (API_CONTRACT §3.2, §3.3)."""
+    """An input item as ``input_items.list`` shows it (docs/api-contract.md §3.2, §3.3)."""
     kind = item.get("type") or "message"
     if kind == "message":
         content = item["content"]

@@ -1,7 +1,7 @@
 """The contract checker: is this ``POST /responses`` one the real service would accept?
 
 Separate from the brain (which decides what to answer) and stateful per
-conversation through :class:`~.state.ServerState`. It enforces API_CONTRACT
+conversation through :class:`~.state.ServerState`. It enforces docs/api-contract.md
 §5.3 with the messages of §5.2, and returns a :class:`CreateRequest` with what
 the brain and the renderer need. It never changes the state: a rejected request
 leaves no trace.

@@ -1,6 +1,6 @@
 """The errors the fake server answers with, in the envelope of the API flavour asked.
 
-Every message a client can trigger is quoted from API_CONTRACT §5.2 where a
+Every message a client can trigger is quoted from docs/api-contract.md §5.2 where a
 verbatim source exists; the few without one say so where they are built. The
 checker and the brain raise :class:`APIError`; only the app turns it into bytes.
 """
@@ -147,7 +147,7 @@ def previous_response_not_found(response_id: str) -> APIError:
 
 
 def response_not_found(response_id: str) -> APIError:
-    # Emulator consensus only (API_CONTRACT §5.2): the real 404 body is unverified.
+    # Emulator consensus only (docs/api-contract.md §5.2): the real 404 body is unverified.
     return APIError(
         404,
         f"No response found with id '{shorten(response_id)}'.",
@@ -161,7 +161,7 @@ def no_tool_output(call_id: str) -> APIError:
 
 
 def no_tool_call(call_id: str) -> APIError:
-    # Only the prefix is verified (API_CONTRACT §10); the suffix follows the function-call sibling.
+    # Prefix verified only (docs/api-contract.md §10); the suffix follows the function-call sibling.
     return APIError(
         400, f"No tool call found for computer call with call_id {shorten(call_id)}.", param="input"
     )
@@ -201,7 +201,7 @@ def undecryptable_reasoning() -> APIError:
 
 
 def truncation_required(model: str) -> APIError:
-    # No verbatim string exists (API_CONTRACT §10); this is the contract's suggestion.
+    # No verbatim string exists (docs/api-contract.md §10); this is the contract's suggestion.
     return APIError(
         400,
         f"The '{shorten(model)}' model requires 'truncation' to be set to 'auto'.",

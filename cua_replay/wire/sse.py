@@ -1,4 +1,4 @@
-"""A finished ``Response`` as the server-sent events the service streams (API_CONTRACT §6).
+"""A finished ``Response`` as the server-sent events the service streams (docs/api-contract.md §6).
 
 The events are derived from the final response, so the streamed and the
 non-streamed answers to one request end in the same object by construction.

@@ -1,4 +1,4 @@
-"""The fake server's request contract (API_CONTRACT §5.3), as the real openai SDK sees it.
+"""The fake server's request contract (docs/api-contract.md §5.3), as the real openai SDK sees it.
 
 Every rule is exercised through ``openai.OpenAI`` or ``openai.AzureOpenAI``, so
 what is checked is what a client gets: the exception class, ``status_code``,

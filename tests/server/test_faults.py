@@ -1,6 +1,6 @@
 """Scripted faults against the real openai SDK: its retry policy must see what the service sends.
 
-API_CONTRACT §7: the SDK retries 408/409/429/>=500 and broken connections,
+docs/api-contract.md §7: the SDK retries 408/409/429/>=500 and broken connections,
 obeys ``retry-after(-ms)`` up to 120 s and ``x-should-retry`` above all; a
 response that ``failed`` or is ``incomplete`` is a 200 the caller must handle.
 Retry delays come from the fault's tiny ``retry-after``, so no test waits long.
@@ -168,7 +168,7 @@ def test_should_retry_false_makes_the_sdk_give_up_at_once(
     ids=["retry-after", "retry-after-ms"],
 )
 def test_retry_after_above_120_seconds_is_not_retried(serve: Serve, header: dict[str, Any]) -> None:
-    # MAX_RETRY_AFTER_DELAY: the SDK would rather fail than wait that long (API_CONTRACT §7).
+    # MAX_RETRY_AFTER_DELAY: the SDK would rather fail than wait so long (docs/api-contract.md §7).
     server = serve(scenario({"kind": "http", "status": 429, **header}))
     with openai_client(server) as client, pytest.raises(openai.RateLimitError):
         first(client)

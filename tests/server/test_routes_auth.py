@@ -1,4 +1,4 @@
-"""Routes and authentication of the fake server (API_CONTRACT §1, §3.3, §5.2, §9.1-9.2).
+"""Routes and authentication of the fake server (docs/api-contract.md §1, §3.3, §5.2, §9.1-9.2).
 
 Each client construction the SDK offers must reach the same responses: the
 OpenAI ``/v1`` routes, Azure's ``/openai`` routes with ``api-version``, and the

@@ -1,4 +1,4 @@
-"""Streaming (API_CONTRACT §6): the exact event sequence, and that it ends in the plain answer.
+"""Streaming (docs/api-contract.md §6): the exact event sequence, ending in the plain answer.
 
 The SDK's stream helper rebuilds the response from these events and checks
 their order, ids and indexes (§6.3), so a wrong sequence breaks real clients;
