@@ -38,6 +38,7 @@ from openai.types.responses import Response, ResponseStreamEvent
 
 from .errors import BackendClosed, InvalidSetting, MissingSetting, ModelStreamError
 from .settings import Settings
+from .wire.sse import TERMINAL_EVENTS
 
 if TYPE_CHECKING:
     import httpx2
@@ -129,10 +130,6 @@ class SDKBackend:
         return f"SDKBackend({client}, base_url={self._client.base_url!s}, {state})"
 
 
-_TERMINAL: Final = frozenset({"response.completed", "response.failed", "response.incomplete"})
-"""The stream events that end a response and carry it whole."""
-
-
 async def _final_response(stream: AsyncStream[ResponseStreamEvent]) -> Response:
     """The ``Response`` of ``stream``'s terminal event; the stream is closed on every path."""
     count = 0
@@ -149,7 +146,7 @@ async def _final_response(stream: AsyncStream[ResponseStreamEvent]) -> Response:
                     code=event.code,
                     events=count,
                 )
-            if event.type in _TERMINAL:
+            if event.type in TERMINAL_EVENTS:
                 response = getattr(event, "response", None)
                 if isinstance(response, Response):
                     return response

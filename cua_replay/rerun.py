@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .cassette.store import Cassette, load_cassette
 from .errors import InvalidCassette, InvalidSetting
 from .replay.behaviour import WatchedAsRecorded
-from .replay.matchers import DEFAULT_THRESHOLD, MatchPolicy
+from .replay.options import ReplayOptions
 from .replay.session import ReplayReport, ReplaySession
 from .safety import SafetyGate
 
@@ -68,9 +68,7 @@ async def replay_cassette(
     directory: Path | str,
     *,
     executor: ExecutorKind = "browser",
-    match: MatchPolicy | str = MatchPolicy.STRUCTURAL,
-    threshold: float = DEFAULT_THRESHOLD,
-    artifacts: Path | None = None,
+    options: ReplayOptions | None = None,
     gate: SafetyGate | None = None,
     listeners: Iterable[Any] = (),
     environ: Mapping[str, str] = os.environ,
@@ -80,25 +78,24 @@ async def replay_cassette(
     ``executor="browser"`` re-executes every action in Chromium (on the
     bundled fixture site when the start page is there) with the model
     replayed; ``"recorded"`` needs no browser: the recorded screenshots and
-    URLs come back in order. ``gate`` replaces the recorded decisions
-    (asked with the recording's ``watched``). No credential is needed.
+    URLs come back in order. ``options`` say how strictly each request is
+    checked. ``gate`` replaces the recorded decisions (asked with the
+    recording's ``watched``). No credential is needed.
     """
     cassette = load_cassette(directory)
-    session = ReplaySession(
-        cassette, match=match, threshold=threshold, artifacts=artifacts, environ=environ
-    )
-    options = run_options(cassette)
+    session = ReplaySession(cassette, options, environ=environ)
+    recorded = run_options(cassette)
     decider: SafetyGate = WatchedAsRecorded(
         gate or session.gate, bool(cassette.manifest.settings.get("watched", False))
     )
     watchers = [session.listener, *listeners]
     if executor == "recorded":
-        result = await _replay_recorded(session, options, decider, watchers)
+        result = await _replay_recorded(session, recorded, decider, watchers)
     elif executor == "browser":
         from .run import run_task
 
         outcome = await run_task(
-            options, backend=session.backend, gate=decider, listeners=watchers, environ=environ
+            recorded, backend=session.backend, gate=decider, listeners=watchers, environ=environ
         )
         result = outcome.result
     else:

@@ -10,7 +10,8 @@ from typing import Annotated
 import typer
 
 from ..errors import CassetteNotFound, InvalidCassette, InvalidSetting, ReplayMismatch
-from ..replay.matchers import DEFAULT_THRESHOLD
+from ..replay.matchers import DEFAULT_THRESHOLD, MatchPolicy
+from ..replay.options import ReplayOptions
 from ..rerun import replay_cassette
 from ._errors import reported
 
@@ -64,9 +65,7 @@ def replay(
                 replay_cassette(
                     directory,
                     executor=executor.value,
-                    match=match.value,
-                    threshold=threshold,
-                    artifacts=artifacts,
+                    options=ReplayOptions(MatchPolicy.parse(match.value), threshold, artifacts),
                 )
             )
         except (CassetteNotFound, InvalidCassette, InvalidSetting) as exc:

@@ -14,6 +14,7 @@ import typer
 from ..cassette.store import load_cassette
 from ..errors import InvalidSetting
 from ..replay.matchers import DEFAULT_THRESHOLD, MatchPolicy
+from ..replay.options import ReplayOptions
 from ..server.app import FakeResponsesApp
 from ..server.brain import Brain, ScriptedBrain
 from ..server.cassette_brain import CassetteBrain
@@ -107,8 +108,10 @@ def _brain(
     recording = load_cassette(cassette)
     brain = CassetteBrain(
         recording,
-        match=match or MatchPolicy.STRUCTURAL,
-        threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
+        ReplayOptions(
+            MatchPolicy.parse(match or MatchPolicy.STRUCTURAL),
+            DEFAULT_THRESHOLD if threshold is None else threshold,
+        ),
     )
     steps = len(recording)
     task = recording.manifest.task

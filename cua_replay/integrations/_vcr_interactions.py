@@ -35,7 +35,7 @@ from ..cassette.redact import RedactionPolicy
 from ..cassette.store import Cassette
 from ..errors import InvalidCassette
 from ..record.recorder import Exchange, Recorder, new_manifest
-from ..wire.decode import SseParser
+from ..wire.sse import SseParser
 
 VCRPY_KEY: Final = "vcrpy"
 """The manifest ``settings`` key of the interaction index."""

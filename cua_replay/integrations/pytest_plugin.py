@@ -223,6 +223,8 @@ def cua_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteFixture]:
     from ..errors import CassetteNotFound
     from ..netguard import loopback_only
     from ..record.recorder import Recorder, new_manifest
+    from ..replay.matchers import MatchPolicy
+    from ..replay.options import ReplayOptions
     from ..replay.session import ReplaySession
 
     marker = request.node.get_closest_marker("cua_cassette")
@@ -253,7 +255,9 @@ def cua_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteFixture]:
     replaying = exists and mode in (RecordMode.NONE, RecordMode.ONCE, RecordMode.NEW)
     fixture = CassetteFixture(path, mode, str(match), float(threshold), replaying)
     if replaying:
-        fixture.session = ReplaySession(load_cassette(path), match=match, threshold=threshold)
+        fixture.session = ReplaySession(
+            load_cassette(path), ReplayOptions(MatchPolicy.parse(str(match)), float(threshold))
+        )
     if not replaying or mode is RecordMode.NEW:
         target = path.with_name(path.name + ".recording") if mode is RecordMode.NEW else path
         fixture.recorder = Recorder.open(

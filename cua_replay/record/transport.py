@@ -35,7 +35,8 @@ from typing import Any, Final
 import httpx2
 
 from ..errors import InvalidSetting
-from ..wire.decode import ContentDecoder, SseParser
+from ..wire.decode import ContentDecoder
+from ..wire.sse import TERMINAL_EVENTS, SseParser
 from .recorder import Exchange
 
 logger = logging.getLogger(__name__)
@@ -44,9 +45,8 @@ Sink = Callable[[Exchange], None]
 """Where finished exchanges go; normally :meth:`Recorder.exchange`."""
 Clock = Callable[[], float]
 
-TERMINAL_EVENTS: Final = frozenset(
-    {"response.completed", "response.failed", "response.incomplete", "error"}
-)
+FINISHING_EVENTS: Final = TERMINAL_EVENTS | {"error"}
+"""After one of these the exchange is whole: the response arrived, or the stream failed."""
 _TRANSPORT_OPTIONS: Final = ("verify", "cert", "trust_env", "http1", "http2", "limits", "proxy")
 
 
@@ -103,7 +103,7 @@ class _Capture:
     @property
     def terminal_seen(self) -> bool:
         events = self._events
-        return bool(events) and events is not None and events[-1][1] in TERMINAL_EVENTS
+        return bool(events) and events is not None and events[-1][1] in FINISHING_EVENTS
 
     def finish(self, error: str | None = None) -> None:
         """Report the exchange to the sink; only the first call does anything."""

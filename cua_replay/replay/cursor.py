@@ -16,43 +16,56 @@ import base64
 import contextlib
 import logging
 import os
+import re
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from ..cassette.canonical import KnownImages, blob_refs, canonicalize, dumps
 from ..cassette.format import BLOB_KEY, StepRecord
-from ..cassette.redact import MARKERS, RedactionPolicy, Redactor
+from ..cassette.redact import MARKER, MARKERS, RedactionPolicy, Redactor
 from ..cassette.store import Cassette
 from ..errors import Difference, InvalidImage, ReplayMismatch
-from .matchers import DEFAULT_THRESHOLD, Comparison, MatchPolicy, compare
+from .matchers import Comparison, MatchPolicy, compare
+from .options import ReplayOptions
+from .outcome import moves
 
 logger = logging.getLogger(__name__)
 
+DELIVERY_FIELDS: Final = ("stream", "stream_options")
+"""Request fields that say how the answer is delivered, not what is asked."""
+
 
 class ReplayCursor:
-    """Hands out a cassette's steps in order, one per live request, checking each.
+    """Hands out a cassette's steps, one per live request, checking each.
 
-    ``artifacts`` is where mismatch screenshots go (default: ``mismatch/`` in
-    the cassette directory). ``warnings`` collects what the ``sequential``
-    policy let through.
+    Two ways to pick the step, one check: :meth:`next` takes the steps in
+    recorded order (one client, as the transports and the in-process replay
+    see it); :meth:`for_progress` finds the step that starts at a
+    conversation's position (a server answering any number of conversations,
+    each from its own history). Either way :meth:`check` compares the request
+    with the recorded one under ``options`` and raises :class:`ReplayMismatch`
+    with the screenshots written to ``options.artifacts`` (default:
+    ``mismatch/`` in the cassette directory). ``warnings`` collects what the
+    ``sequential`` policy let through.
     """
 
     def __init__(
         self,
         cassette: Cassette,
+        options: ReplayOptions | None = None,
         *,
-        match: MatchPolicy | str = MatchPolicy.STRUCTURAL,
-        threshold: float = DEFAULT_THRESHOLD,
-        artifacts: Path | None = None,
-        ids_by_position: bool = False,
         environ: dict[str, str] | None = None,
     ) -> None:
+        options = options or ReplayOptions()
         self.cassette = cassette
-        self.match = MatchPolicy.parse(match)
-        self.threshold = threshold
-        self.artifacts = artifacts or cassette.directory / "mismatch"
-        self.ids_by_position = ids_by_position
+        self.options = options
+        self.match = options.match
+        self.threshold = options.threshold
+        self.artifacts = options.artifacts or cassette.directory / "mismatch"
+        self.ids_by_position = options.ids_by_position
+        self._starts: dict[int, int] | None = None
+        self._end = 0
         self.position = 0
         """Steps served so far."""
         self.warnings: list[ReplayMismatch] = []
@@ -88,16 +101,51 @@ class ReplayCursor:
                     cassette=self.cassette.directory,
                 )
             self.position = step
+        return self.check(step, request)
+
+    def check(self, step: int, request: dict[str, Any]) -> StepRecord:
+        """Recorded step ``step`` if ``request`` is its request; raises :class:`ReplayMismatch`.
+
+        Under ``sequential`` a difference is logged and kept in ``warnings``.
+        """
         recorded = self.cassette.request(step)
-        live = self.canonical(request, self.cassette.steps[step - 1].items)
+        live = self.canonical(_aligned(request, recorded), self.cassette.steps[step - 1].items)
         comparison = self.compare(recorded, live)
         if comparison.differences:
             mismatch = self.mismatch(step, comparison)
             if comparison.fatal:
                 raise mismatch
             logger.warning("%s", mismatch)
-            self.warnings.append(mismatch)
+            with self._lock:
+                self.warnings.append(mismatch)
         return self.cassette.steps[step - 1]
+
+    def for_progress(self, progress: int) -> int | None:
+        """The step that answers a conversation ``progress`` places in, if one starts there.
+
+        A conversation's progress is the number of ``computer_call_output`` items
+        and assistant messages in its effective history: step 1 answers 0, and
+        each answered step moves it by :func:`~.outcome.moves` (1 for a call or a
+        message, 2 for both, 0 for a response without output). A chaining client
+        and a full-history one land on the same step, and two conversations
+        never disturb each other. None past the end or between starts.
+        """
+        return self._conversation()[0].get(progress)
+
+    @property
+    def conversation_end(self) -> int:
+        """The progress of a conversation that has been given every recorded step."""
+        return self._conversation()[1]
+
+    def _conversation(self) -> tuple[dict[int, int], int]:
+        if self._starts is None:
+            starts: dict[int, int] = {}
+            position = 0
+            for recorded in self.cassette.steps:
+                starts.setdefault(position, recorded.step)
+                position += moves(recorded)
+            self._starts, self._end = starts, position
+        return self._starts, self._end
 
     def canonical(
         self, request: dict[str, Any], new_items: dict[str, Any] | None = None
@@ -181,7 +229,8 @@ class ReplayCursor:
         return digest, len(data)
 
     def compare(self, recorded: dict[str, Any], live: dict[str, Any]) -> Comparison:
-        return compare(
+        """The policy's comparison, less differences a redacted recorded string stands for."""
+        comparison = compare(
             recorded,
             live,
             self.match,
@@ -189,6 +238,9 @@ class ReplayCursor:
             threshold=self.threshold,
             ids_by_position=self.ids_by_position,
         )
+        if comparison.differences:
+            comparison.differences = [d for d in comparison.differences if not _redacted_match(d)]
+        return comparison
 
     def _distance(self, recorded: dict[str, Any], live: dict[str, Any]) -> float:
         """Perceptual distance of two screenshots, computed once per pair of digests."""
@@ -256,6 +308,29 @@ class ReplayCursor:
                 (where / name).write_bytes(data)
                 written.append(where / name)
         return tuple(written)
+
+
+def _aligned(request: dict[str, Any], recorded: dict[str, Any]) -> dict[str, Any]:
+    """``request`` with the recording's delivery fields: streamed or not is how an answer is
+    delivered, which every replay path converts, never a difference in what was asked."""
+    if all(request.get(key) == recorded.get(key) for key in DELIVERY_FIELDS):
+        return request
+    aligned = dict(request)
+    for key in DELIVERY_FIELDS:
+        if key in recorded:
+            aligned[key] = recorded[key]
+        else:
+            aligned.pop(key, None)
+    return aligned
+
+
+def _redacted_match(difference: Difference) -> bool:
+    """Is the recorded value a redacted string the live one fits (a marker for any text)?"""
+    recorded, live = difference.recorded, difference.live
+    if not (isinstance(recorded, str) and isinstance(live, str) and MARKER in recorded):
+        return False
+    pattern = ".+?".join(re.escape(part) for part in recorded.split(MARKER))
+    return re.fullmatch(pattern, live, flags=re.DOTALL) is not None
 
 
 def _structure(value: Any) -> Any:

@@ -3,7 +3,7 @@
 Sans-IO: :class:`HttpReplayer` takes a request's method, URL and body and
 returns an :class:`Answer` (status, headers, a body or SSE events, the waits
 that reproduce the recorded timing, or an error to raise); the transports in
-:mod:`.replay_transport` turn it into an ``httpx2.Response`` and do the waiting,
+:mod:`.transport` turn it into an ``httpx2.Response`` and do the waiting,
 sync or async. The rules it follows are documented there.
 """
 
@@ -14,7 +14,6 @@ import logging
 import math
 import re
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -25,8 +24,11 @@ from ..cassette.canonical import expand
 from ..cassette.format import Attempt, StepRecord
 from ..cassette.store import Cassette, load_cassette
 from ..errors import CuaReplayError, InvalidSetting, ReplayMismatch
+from ..wire.envelopes import INVALID_JSON, APIError, Flavour
+from ..wire.sse import encode, synthesize
 from .cursor import ReplayCursor
-from .matchers import MatchPolicy
+from .options import ReplayOptions
+from .outcome import Answered, Refused, outcome_of
 
 logger = logging.getLogger(__name__)
 
@@ -41,17 +43,6 @@ _ROUTE: Final = re.compile(
 )
 _DROPPED_HEADERS: Final = frozenset(
     {"content-type", "content-length", "content-encoding", "transfer-encoding", "connection"}
-)
-_TERMINAL: Final = {
-    "completed": "response.completed",
-    "incomplete": "response.incomplete",
-    "failed": "response.failed",
-}
-_TERMINAL_EVENTS: Final = frozenset(_TERMINAL.values())
-_INVALID_JSON: Final = (
-    "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
-    "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was "
-    "sent was not valid JSON.)"
 )
 STEP_HEADER: Final = "x-cua-replay-step"
 """Response header naming the cassette step an answer came from."""
@@ -119,26 +110,21 @@ class HttpReplayer:
 
     Thread-safe: one lock serializes each request's decision (retry state,
     cursor step, failures), so concurrent requests never share or skip a step.
+    ``attempts=False`` answers each step with its final answer at once, skipping
+    the recorded retries (the in-process replay, whose loop never saw them).
     """
 
     def __init__(
         self,
         source: Source,
+        options: ReplayOptions | None = None,
         *,
-        match: MatchPolicy | str | None = None,
-        threshold: float | None = None,
-        artifacts: Path | None = None,
-        ids_by_position: bool = False,
         speed: Speed = "instant",
+        attempts: bool = True,
     ) -> None:
-        self.cursor = _cursor(
-            source,
-            match=match,
-            threshold=threshold,
-            artifacts=artifacts,
-            ids_by_position=ids_by_position,
-        )
+        self.cursor = _cursor(source, options)
         self.scale = _scale(speed)
+        self.attempts = attempts
         self.failures: list[CuaReplayError] = []
         self.served: list[Served] = []
         self._lock = threading.RLock()
@@ -180,7 +166,7 @@ class HttpReplayer:
         except ValueError:
             request = None
         if not isinstance(request, dict):
-            return _envelope(400, _INVALID_JSON, code=None), None, None, False
+            return _envelope(400, INVALID_JSON, code=None), None, None, False
         streamed = request.get("stream") is True
         with self._lock:
             retrying = self._retrying
@@ -191,29 +177,13 @@ class HttpReplayer:
                 mismatch = self._abandoned_retry(retrying)
                 return self._failed(mismatch), retrying.step.step, None, streamed
             try:
-                step = self.cursor.next(self._aligned(request))
+                step = self.cursor.next(request)
             except ReplayMismatch as exc:
                 return self._failed(self._explained(exc, request)), None, None, streamed
             self._last_error = None
-            attempts = step.http.attempts if step.http is not None else []
-            if attempts:
+            if self.attempts and step.http is not None and step.http.attempts:
                 return self._attempt(_Retrying(step, request), streamed)
             return self._finished(step, request, streamed), step.step, None, streamed
-
-    def _aligned(self, request: dict[str, Any]) -> dict[str, Any]:
-        """``request`` with the recorded step's delivery fields, which the transport converts."""
-        steps = self.cursor.cassette.steps
-        position = self.cursor.position
-        if position >= len(steps):
-            return request
-        recorded = steps[position].request
-        aligned = dict(request)
-        for key in ("stream", "stream_options"):
-            if key in recorded:
-                aligned[key] = recorded[key]
-            else:
-                aligned.pop(key, None)
-        return aligned
 
     def _attempt(
         self, retrying: _Retrying, streamed: bool
@@ -258,56 +228,46 @@ class HttpReplayer:
         return answer
 
     def _final(self, step: StepRecord, streamed: bool) -> Answer:
-        """The step's own answer (after any recorded attempts)."""
-        http = step.http
-        headers = {**_kept(http.headers if http is not None else {}), STEP_HEADER: str(step.step)}
-        latency = http.latency_ms if http is not None and http.latency_ms else step.latency_ms
-        wait = latency / 1000 * self.scale
-        status = http.status if http is not None and http.status is not None else 200
-        body = http.body if http is not None else None
-        if status >= 400 or (step.response is None and body is not None):
-            if body is None:
+        """The step's own answer (after any recorded attempts): its outcome on the wire."""
+        outcome = outcome_of(step)
+        headers = {**_kept(outcome.headers), STEP_HEADER: str(step.step)}
+        wait = outcome.latency_ms / 1000 * self.scale
+        ending = outcome.ending
+        if isinstance(ending, Refused):
+            if ending.body is None:
                 answer = _envelope(
-                    status,
-                    f"Replayed HTTP {status} (step {step.step}; recorded without a body).",
+                    ending.status,
+                    f"Replayed HTTP {ending.status} (step {step.step}; recorded without a body).",
                     code=None,
-                    kind="server_error" if status >= 500 else "invalid_request_error",
+                    kind="server_error" if ending.status >= 500 else "invalid_request_error",
                     retry=None,
                 )
                 answer.headers = {**headers, **answer.headers}
                 answer.wait = wait
                 return answer
+            body = ending.body
             raw = body.encode(errors="replace") if isinstance(body, str) else _dumps(body)
             kind = "text/plain" if isinstance(body, str) else "application/json"
-            return Answer(status, {**headers, "content-type": kind}, raw, wait=wait)
-        if streamed:
-            if step.events:
-                return Answer(
-                    200,
-                    {**headers, "content-type": "text/event-stream"},
-                    events=self._recorded_events(step),
-                )
-            if step.response is not None:
+            return Answer(ending.status, {**headers, "content-type": kind}, raw, wait=wait)
+        stream_headers = {**headers, "content-type": "text/event-stream"}
+        if streamed and ending.events is not None:
+            return Answer(200, stream_headers, events=self._recorded_events(ending.events))
+        if isinstance(ending, Answered):
+            if streamed:
                 # No recorded event timing: the whole latency goes before the first event.
-                return Answer(
-                    200,
-                    {**headers, "content-type": "text/event-stream"},
-                    events=[
-                        (wait if index == 0 else 0.0, _sse(name, data))
-                        for index, (name, data) in enumerate(synthesize_events(step.response))
-                    ],
-                )
-        elif step.response is not None:
-            return Answer(
-                200,
-                {**headers, "content-type": "application/json"},
-                _dumps(step.response),
-                wait=wait,
-            )
-        detail = _broken_stream(step) or step.error or "the recording has no response here"
+                events = [
+                    (wait if index == 0 else 0.0, encode(event["type"], event))
+                    for index, event in enumerate(synthesize(ending.response))
+                ]
+                return Answer(200, stream_headers, events=events)
+            content = {**headers, "content-type": "application/json"}
+            return Answer(200, content, _dumps(ending.response), wait=wait)
+        if ending.connection_error is not None:
+            where = f"step {step.step} of the recording"
+            return Answer(wait=wait, error=_transport_error(ending.connection_error, where))
         answer = _envelope(
             500,
-            f"Step {step.step} of the recording ended without a response: {detail}",
+            f"Step {step.step} of the recording ended without a response: {ending.detail}",
             code="cassette_no_response",
             kind="server_error",
         )
@@ -315,13 +275,12 @@ class HttpReplayer:
         answer.wait = wait
         return answer
 
-    def _recorded_events(self, step: StepRecord) -> list[tuple[float, bytes]]:
+    def _recorded_events(self, events: tuple[Any, ...]) -> list[tuple[float, bytes]]:
         out: list[tuple[float, bytes]] = []
         before = 0.0
-        for event in step.events or []:
-            out.append(
-                (max(event.t_ms - before, 0.0) / 1000 * self.scale, _sse(event.event, event.data))
-            )
+        for event in events:
+            wait = max(event.t_ms - before, 0.0) / 1000 * self.scale
+            out.append((wait, encode(event.event, event.data)))
             before = max(before, event.t_ms)
         return out
 
@@ -450,123 +409,20 @@ class HttpReplayer:
         }
 
 
-# -- server-sent events -------------------------------------------------------------------
-
-
-def synthesize_events(response: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """A finished response as the ``(event, data)`` sequence the service streams.
-
-    ``response.created`` and ``response.in_progress`` (the response in progress,
-    no output), then per output item ``output_item.added``, its text as one
-    delta (message text, refusals, reasoning summaries) and
-    ``output_item.done``, then the terminal event carrying the whole response.
-    This is what ``client.responses.stream()`` and ``create(stream=True)``
-    accept; ``sequence_number`` counts from 0.
-    """
-    sequence = 0
-
-    def event(kind: str, **fields: Any) -> tuple[str, dict[str, Any]]:
-        nonlocal sequence
-        data = {"type": kind, **fields, "sequence_number": sequence}
-        sequence += 1
-        return kind, data
-
-    start = dict(response)
-    start.update(status="in_progress", output=[], usage=None, error=None, incomplete_details=None)
-    if "completed_at" in start:
-        start["completed_at"] = None
-    yield event("response.created", response=start)
-    yield event("response.in_progress", response=start)
-    for index, item in enumerate(response.get("output") or []):
-        kind = item.get("type")
-        added = dict(item)
-        if "status" in added:
-            added["status"] = "in_progress"
-        if kind == "message":
-            added["content"] = []
-        elif kind == "reasoning":
-            added["summary"] = []
-            added.pop("encrypted_content", None)
-        yield event("response.output_item.added", output_index=index, item=added)
-        item_id = item.get("id")
-        if kind == "message":
-            for part_index, part in enumerate(item.get("content") or []):
-                where = {"item_id": item_id, "output_index": index, "content_index": part_index}
-                yield from _message_part(event, where, part)
-        elif kind == "reasoning":
-            for part_index, part in enumerate(item.get("summary") or []):
-                where = {"item_id": item_id, "output_index": index, "summary_index": part_index}
-                text = str(part.get("text", ""))
-                empty = {"type": "summary_text", "text": ""}
-                yield event("response.reasoning_summary_part.added", **where, part=empty)
-                yield event("response.reasoning_summary_text.delta", **where, delta=text)
-                yield event("response.reasoning_summary_text.done", **where, text=text)
-                yield event("response.reasoning_summary_part.done", **where, part=dict(part))
-        yield event("response.output_item.done", output_index=index, item=item)
-    terminal = _TERMINAL.get(str(response.get("status")), "response.completed")
-    yield event(terminal, response=response)
-
-
-def _message_part(
-    event: Any, where: dict[str, Any], part: dict[str, Any]
-) -> Iterator[tuple[str, dict[str, Any]]]:
-    if part.get("type") == "output_text":
-        text = str(part.get("text", ""))
-        empty = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
-        yield event("response.content_part.added", **where, part=empty)
-        yield event("response.output_text.delta", **where, delta=text, logprobs=[])
-        yield event("response.output_text.done", **where, text=text, logprobs=[])
-    elif part.get("type") == "refusal":
-        text = str(part.get("refusal", ""))
-        yield event("response.content_part.added", **where, part={"type": "refusal", "refusal": ""})
-        yield event("response.refusal.delta", **where, delta=text)
-        yield event("response.refusal.done", **where, refusal=text)
-    else:
-        yield event("response.content_part.added", **where, part=dict(part))
-    yield event("response.content_part.done", **where, part=dict(part))
-
-
-def _sse(name: str, data: Any) -> bytes:
-    # ASCII escapes: any recorded string encodes, lone surrogates included.
-    return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
-
-
 # -- helpers --------------------------------------------------------------------------------
 
 
-def _cursor(
-    source: Source,
-    *,
-    match: MatchPolicy | str | None,
-    threshold: float | None,
-    artifacts: Path | None,
-    ids_by_position: bool,
-) -> ReplayCursor:
+def _cursor(source: Source, options: ReplayOptions | None) -> ReplayCursor:
     if isinstance(source, ReplayCursor):
-        given = [
-            name
-            for name, value in (
-                ("match", match),
-                ("threshold", threshold),
-                ("artifacts", artifacts),
-                ("ids_by_position", ids_by_position or None),
-            )
-            if value is not None
-        ]
-        if given:
+        if options is not None:
             raise InvalidSetting(
-                f"A replay transport over a ReplayCursor takes its settings from the cursor, but "
-                f"{', '.join(given)} was given too; pass them to ReplayCursor(...) instead.",
-                setting=given[0],
+                "A replay transport over a ReplayCursor takes its options from the cursor, but "
+                "options were given too; pass them to ReplayCursor(...) instead.",
+                setting="options",
             )
         return source
     cassette = source if isinstance(source, Cassette) else load_cassette(source)
-    options: dict[str, Any] = {"ids_by_position": ids_by_position, "artifacts": artifacts}
-    if match is not None:
-        options["match"] = match
-    if threshold is not None:
-        options["threshold"] = threshold
-    return ReplayCursor(cassette, **options)
+    return ReplayCursor(cassette, options)
 
 
 def _scale(speed: Speed) -> float:
@@ -617,8 +473,8 @@ def _envelope(
 ) -> Answer:
     """An answer in the OpenAI error envelope; ``retry`` sets ``x-should-retry`` unless None."""
     headers = {} if retry is None else {"x-should-retry": "true" if retry else "false"}
-    body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
-    return _json(status, body, headers)
+    error = APIError(status, message, type=kind, param=param, code=code)
+    return _json(status, error.envelope(Flavour.OPENAI), headers)
 
 
 def _not_found(response_id: str) -> Answer:
@@ -643,16 +499,3 @@ def _transport_error(recorded: str | None, where: str) -> httpx2.TransportError:
         kind = httpx2.ConnectError
     error: httpx2.TransportError = kind(f"{text} (replayed: {where})")
     return error
-
-
-def _broken_stream(step: StepRecord) -> str | None:
-    """What ended a recorded stream that has no terminal event, if it was an error event."""
-    for event in reversed(step.events or []):
-        if event.event in _TERMINAL_EVENTS:
-            return None
-        data = event.data if isinstance(event.data, dict) else {}
-        if event.event == "error" or "error" in data:
-            error = data.get("error")
-            inner: dict[str, Any] = error if isinstance(error, dict) else data
-            return f"the recorded stream sent an error event: {inner.get('message')!r}"
-    return None

@@ -48,7 +48,7 @@ from openai.types.responses import Response
 from ..cassette.canonical import expand
 from ..cassette.store import Cassette, load_cassette
 from ..errors import InvalidSetting
-from .matchers import DEFAULT_THRESHOLD, MatchPolicy
+from .options import ReplayOptions
 from .session import ReplaySession
 
 if TYPE_CHECKING:
@@ -79,17 +79,13 @@ class ResumeBackend:
         live: ModelBackend,
         *,
         from_step: int,
-        match: MatchPolicy | str = MatchPolicy.STRUCTURAL,
-        threshold: float = DEFAULT_THRESHOLD,
-        artifacts: Path | None = None,
+        options: ReplayOptions | None = None,
     ) -> None:
         check_from_step(cassette, from_step)
         self.cassette = cassette
         self.live = live
         self.from_step = from_step
-        self.session = ReplaySession(
-            cassette, match=match, threshold=threshold, artifacts=artifacts
-        )
+        self.session = ReplaySession(cassette, options)
         self.requests = 0
         """Requests seen so far (the step of the last one)."""
         self._by_id: dict[str, int] = {}
@@ -178,16 +174,12 @@ def resume_backend(
     live: ModelBackend,
     *,
     from_step: int,
-    match: MatchPolicy | str = MatchPolicy.STRUCTURAL,
-    threshold: float = DEFAULT_THRESHOLD,
-    artifacts: Path | None = None,
+    options: ReplayOptions | None = None,
 ) -> ResumeBackend:
     """A backend replaying ``cassette`` before ``from_step`` and sending the rest to ``live``."""
     if not isinstance(cassette, Cassette):
         cassette = load_cassette(cassette)
-    return ResumeBackend(
-        cassette, live, from_step=from_step, match=match, threshold=threshold, artifacts=artifacts
-    )
+    return ResumeBackend(cassette, live, from_step=from_step, options=options)
 
 
 def resumed_options(

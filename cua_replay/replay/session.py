@@ -3,12 +3,16 @@
 A :class:`ReplaySession` turns one cassette into the three things the loop
 engine takes, each checking the replayed run against the recording as it goes:
 
-* :attr:`~ReplaySession.backend`, a :class:`~cua_replay.backends.ModelBackend`
-  that checks each request with the :class:`~.cursor.ReplayCursor` and answers
-  with the recorded response (for a streamed step, the final response the
-  recorder kept). A step whose recorded request failed answers with the same
-  failure (an ``openai.APIStatusError`` rebuilt from the recorded status and
-  body, or an ``openai.APIError``), so the replayed run stops the same way;
+* :attr:`~ReplaySession.backend`, a :class:`~cua_replay.backends.ModelBackend`:
+  the SDK backend the live run used, over the replay transport
+  (:mod:`.transport`) instead of the network, as recording is the SDK backend
+  over the recording transport. Each request is checked by the
+  :class:`~.cursor.ReplayCursor` and answered with the recorded step's
+  outcome; a step whose request failed fails the same way, raised by the SDK
+  itself (``openai.BadRequestError``, ``APIConnectionError``, ...), so the
+  replayed run stops as the recorded one did. The loop never saw the recorded
+  retries, so they are not replayed here (the transport replays them for code
+  that drives its own client);
 * :attr:`~ReplaySession.listener`, a loop listener that checks every executed
   action (step, call, index, and the action itself, field by field) and every
   safety decision (approved or not, and the check codes) against the recording;
@@ -39,20 +43,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx2
-import openai
-from openai.types.responses import Response
-
-from ..cassette.format import StepRecord
 from ..cassette.store import Cassette
 from ..errors import BackendClosed, Difference, ReplayMismatch
 from ..events import Stopped
 from .behaviour import RecordedGate, ReplayListener
 from .cursor import ReplayCursor
-from .matchers import DEFAULT_THRESHOLD, MatchPolicy
+from .matchers import MatchPolicy
+from .options import ReplayOptions
 
 if TYPE_CHECKING:
+    from openai.types.responses import Response
+
+    from ..backends import SDKBackend
     from ..loop import RunResult
+    from .transport import ReplayTransport
 
 __all__ = [
     "RecordedGate",
@@ -60,21 +64,12 @@ __all__ = [
     "ReplayListener",
     "ReplayReport",
     "ReplaySession",
-    "recorded_response",
 ]
 
 logger = logging.getLogger(__name__)
 
-_TERMINAL = ("response.completed", "response.failed", "response.incomplete")
-_STATUS_ERRORS: dict[int, type[openai.APIStatusError]] = {
-    400: openai.BadRequestError,
-    401: openai.AuthenticationError,
-    403: openai.PermissionDeniedError,
-    404: openai.NotFoundError,
-    409: openai.ConflictError,
-    422: openai.UnprocessableEntityError,
-    429: openai.RateLimitError,
-}
+REPLAY_BASE_URL = "http://replay.invalid/v1"
+"""Where the in-process replay's SDK client believes it talks to; nothing listens there."""
 
 
 @dataclass(frozen=True)
@@ -119,19 +114,13 @@ class ReplaySession:
     def __init__(
         self,
         cassette: Cassette,
+        options: ReplayOptions | None = None,
         *,
-        match: MatchPolicy | str = MatchPolicy.STRUCTURAL,
-        threshold: float = DEFAULT_THRESHOLD,
-        artifacts: Path | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> None:
         self.cassette = cassette
         self.cursor = ReplayCursor(
-            cassette,
-            match=match,
-            threshold=threshold,
-            artifacts=artifacts,
-            environ=None if environ is None else dict(environ),
+            cassette, options, environ=None if environ is None else dict(environ)
         )
         self.failure: ReplayMismatch | None = None
         """The first fatal divergence, kept for :meth:`finish` (the loop only keeps its text)."""
@@ -228,60 +217,60 @@ def _stop_mismatch(cassette: Cassette, live: Stopped) -> ReplayMismatch | None:
 
 
 class ReplayBackend:
-    """A :class:`~cua_replay.backends.ModelBackend` answering from the recording, step by step."""
+    """A :class:`~cua_replay.backends.ModelBackend` answering from the recording, step by step.
+
+    The SDK over the replay transport: requests are serialized, checked and
+    answered as on the wire. A divergence the
+    transport answered with a 400 is raised as the :class:`ReplayMismatch`
+    behind it, and kept as the session's failure.
+    """
 
     def __init__(self, session: ReplaySession) -> None:
         self.session = session
         self.closed = False
+        self._sdk: SDKBackend | None = None
+        self._transport: ReplayTransport | None = None
+
+    def _backend(self) -> tuple[SDKBackend, ReplayTransport]:
+        if self._sdk is None or self._transport is None:
+            from openai import AsyncOpenAI
+
+            from ..backends import SDKBackend
+            from .transport import AsyncReplayClient, ReplayTransport
+
+            self._transport = ReplayTransport(self.session.cursor, attempts=False)
+            client = AsyncOpenAI(
+                api_key="replay",
+                base_url=REPLAY_BASE_URL,
+                max_retries=0,
+                http_client=AsyncReplayClient(self._transport),
+            )
+            self._sdk = SDKBackend(client)
+        return self._sdk, self._transport
 
     async def create(self, request: dict[str, Any]) -> Response:
         if self.closed:
             raise BackendClosed("This replay backend is closed (aclose() was called).")
+        sdk, transport = self._backend()
+        failures = len(transport.failures)
+        # The loop only ever takes the final response, so it is asked for whole; the
+        # cursor aligns the delivery fields with the recording, so this never differs.
+        whole = {key: value for key, value in request.items() if key != "stream_options"}
+        whole["stream"] = False
         try:
-            step = self.session.cursor.next(request)
-        except ReplayMismatch as exc:
-            raise self.session.fail(exc) from None
-        return recorded_response(self.session.cassette, step)
+            return await sdk.create(whole)
+        except Exception:
+            if len(transport.failures) > failures:
+                failure = transport.failures[failures]
+                if isinstance(failure, ReplayMismatch):
+                    raise self.session.fail(failure) from None
+            raise
 
     async def aclose(self) -> None:
         self.closed = True
+        if self._sdk is not None:
+            await self._sdk.aclose()
 
     def __repr__(self) -> str:
         session = self.session
         return f"ReplayBackend({session.cassette.directory}, step {session.cursor.position})"
-
-
-def recorded_response(cassette: Cassette, step: StepRecord) -> Response:
-    """The response recorded at ``step``, or the recorded failure raised as the SDK raised it."""
-    data = step.response
-    if data is None and step.events:
-        for event in reversed(step.events):
-            if event.event in _TERMINAL and isinstance(event.data, dict):
-                found = event.data.get("response")
-                data = found if isinstance(found, dict) else None
-                break
-    if data is not None:
-        return Response.model_validate(data)
-    raise _recorded_failure(cassette, step)
-
-
-def _recorded_failure(cassette: Cassette, step: StepRecord) -> openai.APIError:
-    host = cassette.manifest.endpoint.host or "api.openai.com"
-    http = step.http
-    request = httpx2.Request("POST", f"https://{host}{http.path if http else '/responses'}")
-    why = step.error or "no response was recorded"
-    if http is not None and http.status is not None and http.status >= 400:
-        response = httpx2.Response(http.status, headers=http.headers, request=request)
-        body = http.body
-        data = body.get("error", body) if isinstance(body, dict) else body
-        cls = _STATUS_ERRORS.get(http.status)
-        if cls is None:
-            cls = openai.InternalServerError if http.status >= 500 else openai.APIStatusError
-        return cls(f"Error code: {http.status} - {body}", response=response, body=data)
-    if http is not None and http.status is None:
-        return openai.APIConnectionError(message=why, request=request)
-    return openai.APIError(
-        f"step {step.step} of {cassette.directory} recorded no response ({why})",
-        request,
-        body=None,
-    )

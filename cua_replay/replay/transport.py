@@ -76,14 +76,15 @@ Timing
     scale: ``1.0`` reproduces the recorded timing (each SSE event at its
     ``t_ms``, a JSON answer after its recorded latency), ``0.5`` halves every
     wait, ``0.001`` keeps the order at almost no cost. The waits are
-    ``time.sleep`` in :class:`ReplayTransport` and ``asyncio.sleep`` in
-    :class:`AsyncReplayTransport`: reproducing recorded timing is the one
-    place a timed wait is the point.
+    ``time.sleep`` when a sync client asks and ``asyncio.sleep`` when an async
+    one does: reproducing recorded timing is the one place a timed wait is the
+    point.
 
-Both transports are thread-safe: one lock serializes the decision per
-request (the cursor has its own). The decisions themselves are sans-IO, in
-:mod:`.replay_http`; this module only turns them into ``httpx2`` responses and
-waits.
+One :class:`ReplayTransport` serves sync and async clients alike (as httpx's
+``MockTransport`` does), and is thread-safe: one lock serializes the decision
+per request. The decisions themselves are sans-IO, in :mod:`.http`, over the
+step outcomes of :mod:`.outcome`; this module only turns them into ``httpx2``
+responses and waits.
 """
 
 from __future__ import annotations
@@ -91,15 +92,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx2
 
 from ..errors import CuaReplayError, ReplayMismatch
 from .cursor import ReplayCursor
-from .http import STEP_HEADER, HttpReplayer, NotReplayable, Served, Source, Speed, synthesize_events
-from .matchers import MatchPolicy
+from .http import STEP_HEADER, Answer, HttpReplayer, NotReplayable, Served, Source, Speed
+from .options import ReplayOptions
 
 __all__ = [
     "STEP_HEADER",
@@ -113,38 +113,27 @@ __all__ = [
     "Speed",
     "async_replay_client",
     "replay_client",
-    "synthesize_events",
 ]
 
 
-class _ReplayBase:
-    """What both transports take and expose.
+class ReplayTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
+    """An ``httpx2`` transport answering Responses API requests from a cassette, sync or async.
 
-    ``source`` is a cassette directory, a loaded :class:`~.store.Cassette` or a
-    :class:`~.cursor.ReplayCursor` (which already holds ``match``,
-    ``threshold``, ``artifacts`` and ``ids_by_position``; passing them too is
-    an error). ``speed`` is ``"instant"`` or a time scale for the recorded
-    waits (see the module docstring).
+    ``source`` is a cassette directory, a loaded :class:`~cua_replay.cassette.Cassette`
+    or a :class:`~.cursor.ReplayCursor` (which already holds its options; passing
+    ``options`` too is an error). ``speed`` is ``"instant"`` or a time scale for
+    the recorded waits (see the module docstring).
     """
 
     def __init__(
         self,
         source: Source,
+        options: ReplayOptions | None = None,
         *,
-        match: MatchPolicy | str | None = None,
-        threshold: float | None = None,
-        artifacts: Path | None = None,
-        ids_by_position: bool = False,
         speed: Speed = "instant",
+        attempts: bool = True,
     ) -> None:
-        self._replay = HttpReplayer(
-            source,
-            match=match,
-            threshold=threshold,
-            artifacts=artifacts,
-            ids_by_position=ids_by_position,
-            speed=speed,
-        )
+        self._replay = HttpReplayer(source, options, speed=speed, attempts=attempts)
 
     @property
     def cursor(self) -> ReplayCursor:
@@ -175,47 +164,33 @@ class _ReplayBase:
         if self.failures:
             raise self.failures[0]
 
-
-class ReplayTransport(_ReplayBase, httpx2.BaseTransport):
-    """A sync ``httpx2`` transport answering Responses API requests from a cassette."""
-
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         answer = self._replay.answer(request.method, request.url, request.read())
         if answer.wait > 0:
             time.sleep(answer.wait)
-        if answer.error is not None:
-            raise answer.error
-        if answer.events is not None:
-            return httpx2.Response(
-                answer.status,
-                headers=answer.headers,
-                stream=_SyncEvents(answer.events),
-                request=request,
-            )
-        return httpx2.Response(
-            answer.status, headers=answer.headers, content=answer.body, request=request
-        )
-
-
-class AsyncReplayTransport(_ReplayBase, httpx2.AsyncBaseTransport):
-    """The async twin of :class:`ReplayTransport`, for ``AsyncOpenAI`` and friends."""
+        return _response(answer, request)
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         answer = self._replay.answer(request.method, request.url, await request.aread())
         if answer.wait > 0:
             await asyncio.sleep(answer.wait)
-        if answer.error is not None:
-            raise answer.error
-        if answer.events is not None:
-            return httpx2.Response(
-                answer.status,
-                headers=answer.headers,
-                stream=_AsyncEvents(answer.events),
-                request=request,
-            )
+        return _response(answer, request)
+
+
+AsyncReplayTransport = ReplayTransport
+"""The same class: one transport serves ``AsyncOpenAI`` and ``OpenAI`` alike."""
+
+
+def _response(answer: Answer, request: httpx2.Request) -> httpx2.Response:
+    if answer.error is not None:
+        raise answer.error
+    if answer.events is not None:
         return httpx2.Response(
-            answer.status, headers=answer.headers, content=answer.body, request=request
+            answer.status, headers=answer.headers, stream=_Events(answer.events), request=request
         )
+    return httpx2.Response(
+        answer.status, headers=answer.headers, content=answer.body, request=request
+    )
 
 
 class ReplayClient(httpx2.Client):
@@ -227,20 +202,17 @@ class ReplayClient(httpx2.Client):
 
 
 class AsyncReplayClient(httpx2.AsyncClient):
-    """An ``httpx2.AsyncClient`` over an :class:`AsyncReplayTransport`, reachable as ``.replay``."""
+    """An ``httpx2.AsyncClient`` over a :class:`ReplayTransport`, reachable as ``.replay``."""
 
-    def __init__(self, transport: AsyncReplayTransport, **kwargs: Any) -> None:
+    def __init__(self, transport: ReplayTransport, **kwargs: Any) -> None:
         super().__init__(transport=transport, **kwargs)
         self.replay = transport
 
 
 def replay_client(
     source: Source,
+    options: ReplayOptions | None = None,
     *,
-    match: MatchPolicy | str | None = None,
-    threshold: float | None = None,
-    artifacts: Path | None = None,
-    ids_by_position: bool = False,
     speed: Speed = "instant",
     **kwargs: Any,
 ) -> ReplayClient:
@@ -249,40 +221,23 @@ def replay_client(
     ``kwargs`` go to ``httpx2.Client``; ``client.replay`` is the transport
     (``failures``, ``served``, ``check()``).
     """
-    transport = ReplayTransport(
-        source,
-        match=match,
-        threshold=threshold,
-        artifacts=artifacts,
-        ids_by_position=ids_by_position,
-        speed=speed,
-    )
-    return ReplayClient(transport, **kwargs)
+    return ReplayClient(ReplayTransport(source, options, speed=speed), **kwargs)
 
 
 def async_replay_client(
     source: Source,
+    options: ReplayOptions | None = None,
     *,
-    match: MatchPolicy | str | None = None,
-    threshold: float | None = None,
-    artifacts: Path | None = None,
-    ids_by_position: bool = False,
     speed: Speed = "instant",
     **kwargs: Any,
 ) -> AsyncReplayClient:
     """An async client replaying ``source``; pass it as ``AsyncOpenAI(http_client=...)``."""
-    transport = AsyncReplayTransport(
-        source,
-        match=match,
-        threshold=threshold,
-        artifacts=artifacts,
-        ids_by_position=ids_by_position,
-        speed=speed,
-    )
-    return AsyncReplayClient(transport, **kwargs)
+    return AsyncReplayClient(ReplayTransport(source, options, speed=speed), **kwargs)
 
 
-class _SyncEvents(httpx2.SyncByteStream):
+class _Events(httpx2.SyncByteStream, httpx2.AsyncByteStream):
+    """Server-sent events with their recorded waits, for a sync or an async reader."""
+
     def __init__(self, events: list[tuple[float, bytes]]) -> None:
         self._events = events
 
@@ -292,13 +247,24 @@ class _SyncEvents(httpx2.SyncByteStream):
                 time.sleep(wait)
             yield chunk
 
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        # An explicit iterator, not an async generator: a stream the client stops
+        # reading early is then never finalized later on another thread's event loop.
+        return _AsyncEvents(iter(self._events))
 
-class _AsyncEvents(httpx2.AsyncByteStream):
-    def __init__(self, events: list[tuple[float, bytes]]) -> None:
+
+class _AsyncEvents:
+    def __init__(self, events: Iterator[tuple[float, bytes]]) -> None:
         self._events = events
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for wait, chunk in self._events:
-            if wait > 0:
-                await asyncio.sleep(wait)
-            yield chunk
+    def __aiter__(self) -> _AsyncEvents:
+        return self
+
+    async def __anext__(self) -> bytes:
+        try:
+            wait, chunk = next(self._events)
+        except StopIteration:
+            raise StopAsyncIteration from None
+        if wait > 0:
+            await asyncio.sleep(wait)
+        return chunk

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import anyio
@@ -23,7 +23,7 @@ from starlette.types import Receive, Scope, Send
 
 from ..wire import envelopes as e
 from ..wire.envelopes import APIError, Flavour
-from ..wire.sse import encode, events
+from ..wire.sse import encode, synthesize, words
 from .brain import Brain, ScriptedBrain
 from .contract import ContractChecker, CreateRequest
 from .responses import Outcome, dumps, render
@@ -200,12 +200,25 @@ class FakeResponsesApp:
         self, body: dict[str, Any], obfuscate: bool, request_id: str, error: str | None
     ) -> StreamingResponse:
         async def chunks() -> AsyncIterator[bytes]:
-            for event in events(body, self.state.ids, obfuscate=obfuscate, error=error):
-                yield encode(event)
+            for event in self._events(body, obfuscate, error):
+                yield encode(event["type"], event)
 
         headers = self._headers(request_id)
         return StreamingResponse(
             chunks(), media_type="text/event-stream; charset=utf-8", headers=headers
+        )
+
+    def _events(
+        self, body: dict[str, Any], obfuscate: bool, error: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """The response's stream, its deltas word by word and padded as the service pads them."""
+        ids, response_id = self.state.ids, body["id"]
+
+        def obfuscation(sequence: int) -> str:
+            return ids.obfuscation(response_id, sequence)
+
+        return synthesize(
+            body, deltas=words, obfuscation=obfuscation if obfuscate else None, error=error
         )
 
     async def _retrieve(self, request: Request) -> Response:
@@ -216,13 +229,13 @@ class FakeResponsesApp:
                 obfuscate = request.query_params.get("include_obfuscation") != "false"
                 selected = [
                     ev
-                    for ev in events(stored.body, self.state.ids, obfuscate=obfuscate)
+                    for ev in self._events(stored.body, obfuscate)
                     if ev["sequence_number"] > after
                 ]
 
                 async def chunks() -> AsyncIterator[bytes]:
                     for event in selected:
-                        yield encode(event)
+                        yield encode(event["type"], event)
 
                 return StreamingResponse(
                     chunks(),

@@ -4,23 +4,21 @@
 that only speaks HTTP (the SDK, a team's own loop, another language) replays
 a run recorded once, offline and deterministically.
 
-Position, not state
-    Like :class:`~.brain.ScriptedBrain`, the answer depends only on the
-    conversation so far: its position (``request.progress``, the number of
+A thin renderer of the replay core
+    The step, the check and the answer are the replay core's, as for every
+    other replay path: :meth:`ReplayCursor.for_progress
+    <cua_replay.replay.cursor.ReplayCursor.for_progress>` picks the step from
+    the conversation's position (``request.progress``, the number of
     ``computer_call_output`` items and assistant messages in the effective
-    history) picks the recorded step, 0 -> step 1, 1 -> step 2 and so on (a
-    response with a message beside its call moves two places, one without
-    output none: :func:`advance`). A chaining client (``previous_response_id``)
-    and a full-history one land on the same step, and two conversations never
-    disturb each other.
-
-The request is checked first
-    The live body, canonicalized, is compared with the recorded request of that
-    step as every replay does it (:class:`cua_replay.replay.cursor.ReplayCursor`,
-    ids by position, screenshots perceptually). A difference answers 400
-    ``cassette_mismatch`` naming the step and the first fields that differ;
-    under ``sequential`` it is logged as a warning and the step is served
-    anyway. Past the last recorded step the answer is 400
+    history), so a chaining client (``previous_response_id``) and a
+    full-history one land on the same step and two conversations never disturb
+    each other; :meth:`ReplayCursor.check` compares the request with the
+    recorded one (ids by position, screenshots perceptually) and writes the
+    recorded/live/diff PNGs of a differing screenshot; the step's
+    :func:`~cua_replay.replay.outcome.outcome_of` is what is served. A
+    difference answers 400 ``cassette_mismatch`` naming the step, the first
+    fields that differ and the PNGs; under ``sequential`` it is logged as a
+    warning and the step is served anyway. Past the last recorded step the answer is 400
     ``cassette_exhausted``. A client declaring the other computer tool than the
     recording (``computer_use_preview`` vs the GA ``computer``) gets 400
     ``cassette_tool_mismatch`` naming the tool the cassette needs.
@@ -56,22 +54,19 @@ Limits
 
 from __future__ import annotations
 
-import logging
-import re
+import dataclasses
 from typing import Any, Final, Literal
 
-from ..cassette.format import StepRecord
-from ..cassette.redact import MARKER
 from ..cassette.store import Cassette
-from ..errors import Difference, InvalidCassette, InvalidSetting
+from ..errors import InvalidCassette, ReplayMismatch
 from ..replay.cursor import ReplayCursor
-from ..replay.matchers import DEFAULT_THRESHOLD, Comparison, MatchPolicy
+from ..replay.matchers import MatchPolicy
+from ..replay.options import ReplayOptions
+from ..replay.outcome import Answered, Refused, outcome_of
 from ..wire.envelopes import APIError, shorten
 from .brain import Decision, Reply
 from .contract import CreateRequest
 from .scenario import SAFETY_MESSAGES, Fault, ResponseFault, SafetyCheck
-
-logger = logging.getLogger(__name__)
 
 ToolFlavour = Literal["preview", "ga"]
 
@@ -85,40 +80,20 @@ TOOL_NAMES: Final[dict[ToolFlavour, str]] = {"preview": "computer_use_preview", 
 class CassetteBrain:
     """Answers request ``k`` of any conversation with step ``k + 1`` of ``cassette``."""
 
-    def __init__(
-        self,
-        cassette: Cassette,
-        *,
-        match: MatchPolicy | str = MatchPolicy.STRUCTURAL,
-        threshold: float = DEFAULT_THRESHOLD,
-    ) -> None:
-        if not 0.0 <= threshold <= 1.0:
-            raise InvalidSetting(
-                f"Screenshot threshold {threshold!r} is not a fraction between 0 and 1; "
-                "use e.g. --threshold 0.01 (1% of pixels).",
-                setting="threshold",
-            )
+    def __init__(self, cassette: Cassette, options: ReplayOptions | None = None) -> None:
+        # Ids by position: the server issues its own, the recording has others.
+        options = dataclasses.replace(options or ReplayOptions(), ids_by_position=True)
         self.cassette = cassette
-        self.match = MatchPolicy.parse(match)
-        self.threshold = threshold
+        self.match: MatchPolicy = options.match
+        self.threshold = options.threshold
         self.name = f"cassette:{cassette.directory.name}"
         """Also seeds the server's ids, which therefore differ from a recording's own."""
-        # Ids by position: the server issues its own, the recording has others.
-        self._cursor = ReplayCursor(
-            cassette, match=self.match, threshold=threshold, ids_by_position=True
-        )
-        self._starts: dict[int, int] = {}
-        """``request.progress`` -> the step that answers it (see :func:`advance`)."""
-        progress = 0
-        for step in cassette.steps:
-            self._starts.setdefault(progress, step.step)
-            progress += advance(step)
-        self._end = progress
+        self._cursor = ReplayCursor(cassette, options)
 
     def decide(self, request: CreateRequest) -> Decision:
         total = len(self.cassette.steps)
-        number = self._starts.get(request.progress)
-        if number is None and request.progress >= self._end:
+        number = self._cursor.for_progress(request.progress)
+        if number is None and request.progress >= self._cursor.conversation_end:
             raise APIError(
                 400,
                 f"Cassette '{self._label}' is exhausted: it recorded {total} "
@@ -137,32 +112,25 @@ class CassetteBrain:
                 param="input",
                 code="cassette_mismatch",
             )
-        step = self.cassette.steps[number - 1]
-        recorded = self.cassette.request(number)
-        self._check_tool(number, recorded, request)
-        comparison = self._compare(number, recorded, request.body)
+        self._check_tool(number, self.cassette.request(number), request)
+        warned = len(self._cursor.warnings)
+        try:
+            step = self._cursor.check(number, request.body)
+        except ReplayMismatch as mismatch:
+            raise self._mismatch(number, mismatch) from None
+        except InvalidCassette as exc:
+            raise APIError(
+                500,
+                f"Cassette '{self._label}' cannot be read: {exc}",
+                type="server_error",
+                code="cassette_invalid",
+            ) from None
         notes: dict[str, Any] = {"step": number, "cassette": str(self.cassette.directory)}
-        if comparison.differences:
-            shown = _summary(comparison)
-            if comparison.fatal:
-                raise APIError(
-                    400,
-                    f"Cassette '{self._label}' step {number}: the request differs from the "
-                    f"recorded one ({self.match.value} match): {shown}. Send the request the "
-                    "recording made, re-record the cassette, or serve it with --match "
-                    "sequential to go on regardless.",
-                    param="input",
-                    code="cassette_mismatch",
-                )
-            logger.warning(
-                "cassette %s step %d: the request differs from the recorded one, served anyway "
-                "(sequential match): %s",
-                self._label,
-                number,
-                shown,
-            )
-            notes["differences"] = [str(d) for d in comparison.differences]
-        reply, fault = self._answer(step)
+        warnings = self._cursor.warnings[warned:]
+        if warnings:
+            notes["differences"] = [str(d) for w in warnings for d in w.differences]
+        reply, fault = self._answer(number)
+        del step
         return Decision(reply, fault, notes)
 
     @property
@@ -187,28 +155,43 @@ class CassetteBrain:
             code="cassette_tool_mismatch",
         )
 
-    def _compare(self, number: int, recorded: dict[str, Any], body: dict[str, Any]) -> Comparison:
-        """The replay cursor's canonical form and comparison (the same as every replay),
-        minus differences a redacted recorded string stands for."""
-        try:
-            live = self._cursor.canonical(body, self.cassette.steps[number - 1].items)
-            comparison = self._cursor.compare(recorded, live)
-        except InvalidCassette as exc:
-            raise APIError(
-                500,
-                f"Cassette '{self._label}' cannot be read: {exc}",
-                type="server_error",
-                code="cassette_invalid",
-            ) from None
-        comparison.differences = [d for d in comparison.differences if not _redacted_match(d)]
-        return comparison
+    def _mismatch(self, number: int, mismatch: ReplayMismatch) -> APIError:
+        differences = mismatch.differences
+        shown = "; ".join(shorten(str(d), 300) for d in differences[:SHOWN_DIFFERENCES])
+        more = len(differences) - SHOWN_DIFFERENCES
+        shown += f"; and {more} more" if more > 0 else ""
+        files = (
+            " Screenshots: " + ", ".join(str(f) for f in mismatch.files) + "."
+            if mismatch.files
+            else ""
+        )
+        return APIError(
+            400,
+            f"Cassette '{self._label}' step {number}: the request differs from the "
+            f"recorded one ({self.match.value} match): {shown}. Send the request the "
+            "recording made, re-record the cassette, or serve it with --match "
+            f"sequential to go on regardless.{files}",
+            param="input",
+            code="cassette_mismatch",
+        )
 
     # -- the answer -----------------------------------------------------------------------
 
-    def _answer(self, step: StepRecord) -> tuple[Reply, Fault | None]:
-        response = step.response
-        if response is None:
-            raise self._no_response(step)
+    def _answer(self, number: int) -> tuple[Reply, Fault | None]:
+        outcome = outcome_of(self.cassette.steps[number - 1])
+        ending = outcome.ending
+        if isinstance(ending, Refused):
+            raise _refused(ending, number)
+        if not isinstance(ending, Answered):
+            raise APIError(
+                400,
+                f"Cassette '{self._label}' step {number} recorded no response "
+                f"({shorten(ending.detail, 300)}), so there is nothing to serve for this "
+                "request. Re-record the cassette, or replay only the steps before it.",
+                param="input",
+                code="cassette_no_response",
+            )
+        response = ending.response
         reply = reply_of(response)
         status = response.get("status")
         fault: Fault | None = None
@@ -232,42 +215,23 @@ class CassetteBrain:
             )
         return reply, fault
 
-    def _no_response(self, step: StepRecord) -> APIError:
-        http = step.http
-        if http is not None and http.status is not None and http.status >= 400:
-            body = http.body if isinstance(http.body, dict) else {}
-            found = body.get("error")
-            error: dict[str, Any] = found if isinstance(found, dict) else {}
-            message = error.get("message") or (
-                http.body if isinstance(http.body, str) and http.body else None
-            )
-            return APIError(
-                http.status,
-                str(message or f"Recorded HTTP {http.status} (cassette step {step.step})."),
-                type=error.get("type") if "type" in error else "invalid_request_error",
-                param=error.get("param"),
-                code=str(error["code"]) if error.get("code") is not None else None,
-                headers={"x-should-retry": "false"},
-            )
-        why = step.error or "the run stopped before a response arrived"
-        return APIError(
-            400,
-            f"Cassette '{self._label}' step {step.step} recorded no response "
-            f"({shorten(why, 300)}), so there is nothing to serve for this request. Re-record "
-            "the cassette, or replay only the steps before it.",
-            param="input",
-            code="cassette_no_response",
-        )
 
-
-def advance(step: StepRecord) -> int:
-    """How far the served response moves a conversation's ``progress``: its message, plus
-    the ``computer_call_output`` the client sends back for its call. Usually 1; 2 when a
-    response carried a message beside its call (GA commentary); 0 for one without output."""
-    if step.response is None or step.response.get("status") in ("failed", "incomplete"):
-        return 0
-    reply = reply_of(step.response)
-    return (reply.message is not None) + (reply.actions is not None)
+def _refused(ending: Refused, number: int) -> APIError:
+    """The recorded HTTP error, served at once (``x-should-retry: false``: no retries)."""
+    body = ending.body if isinstance(ending.body, dict) else {}
+    found = body.get("error")
+    error: dict[str, Any] = found if isinstance(found, dict) else {}
+    message = error.get("message") or (
+        ending.body if isinstance(ending.body, str) and ending.body else None
+    )
+    return APIError(
+        ending.status,
+        str(message or f"Recorded HTTP {ending.status} (cassette step {number})."),
+        type=error.get("type") if "type" in error else "invalid_request_error",
+        param=error.get("param"),
+        code=str(error["code"]) if error.get("code") is not None else None,
+        headers={"x-should-retry": "false"},
+    )
 
 
 def reply_of(response: dict[str, Any]) -> Reply:
@@ -332,19 +296,3 @@ def _tool_flavour(tools: object) -> ToolFlavour | None:
         if kind == "computer":
             return "ga"
     return None
-
-
-def _redacted_match(difference: Difference) -> bool:
-    """Is the recorded value a redacted string the live one fits (a marker for any text)?"""
-    recorded, live = difference.recorded, difference.live
-    if not (isinstance(recorded, str) and isinstance(live, str) and MARKER in recorded):
-        return False
-    pattern = ".+?".join(re.escape(part) for part in recorded.split(MARKER))
-    return re.fullmatch(pattern, live, flags=re.DOTALL) is not None
-
-
-def _summary(comparison: Comparison) -> str:
-    differences = comparison.differences
-    shown = "; ".join(shorten(str(d), 300) for d in differences[:SHOWN_DIFFERENCES])
-    more = len(differences) - SHOWN_DIFFERENCES
-    return shown + (f"; and {more} more" if more > 0 else "")

@@ -1,79 +1,15 @@
-"""What crosses the wire, decoded: server-sent events and content codings, incrementally.
+"""Content codings undone on a recorded copy of a response body, incrementally.
 
-Shared by the recording transports (which parse a copy of each response as it
-streams past) and the vcrpy adapter (which parses a whole recorded body).
+Used by the recording transports, which parse a copy of each response as it
+streams past (the events themselves are parsed by :mod:`.sse`).
 """
 
 from __future__ import annotations
 
-import codecs
-import json
-import re
 import zlib
-from typing import Any, Final
+from typing import Any
 
 import httpx2
-
-_LINE: Final = re.compile(r"\r\n|\r|\n")
-
-
-class SseParser:
-    """Incremental ``text/event-stream`` parser: feed bytes, get ``(name, data)`` per event.
-
-    Follows the WHATWG rules the SDK follows: ``event:`` and ``data:`` fields
-    (several ``data`` lines joined by newlines), comments ignored, an event
-    dispatched at the blank line that ends it, an unfinished event at the end
-    dropped. ``data`` is parsed as JSON when it is JSON; the name defaults to the
-    data's ``type`` (the Responses API sends both), then ``message``.
-    """
-
-    def __init__(self) -> None:
-        self._text = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._pending = ""
-        self._cr = False
-        self._name = ""
-        self._data: list[str] = []
-
-    def feed(self, chunk: bytes) -> list[tuple[str, Any]]:
-        text = self._text.decode(chunk)
-        if self._cr and text.startswith("\n"):
-            text = text[1:]  # the second half of a "\r\n" split across chunks
-            self._cr = False
-        if text:
-            self._cr = text.endswith("\r")
-        lines = _LINE.split(self._pending + text)
-        self._pending = lines.pop()
-        events: list[tuple[str, Any]] = []
-        for line in lines:
-            event = self._line(line)
-            if event is not None:
-                events.append(event)
-        return events
-
-    def _line(self, line: str) -> tuple[str, Any] | None:
-        if not line:
-            if not self._data:
-                self._name = ""
-                return None
-            raw = "\n".join(self._data)
-            name, self._name, self._data = self._name, "", []
-            try:
-                data: Any = json.loads(raw)
-            except ValueError:
-                data = raw
-            if not name:
-                kind = data.get("type") if isinstance(data, dict) else None
-                name = kind if isinstance(kind, str) else "message"
-            return name, data
-        if line.startswith(":"):
-            return None
-        field, _, value = line.partition(":")
-        value = value.removeprefix(" ")
-        if field == "event":
-            self._name = value
-        elif field == "data":
-            self._data.append(value)
-        return None
 
 
 class ContentDecoder:

@@ -15,6 +15,8 @@ from cua_replay.backends import ModelBackend
 from cua_replay.cassette import Cassette, Manifest, load_cassette
 from cua_replay.loop import Loop, LoopConfig, LoopExecutor
 from cua_replay.record import Recorder, new_manifest
+from cua_replay.replay.matchers import MatchPolicy
+from cua_replay.replay.options import ReplayOptions
 from cua_replay.replay.recorded import RecordedExecutor
 from cua_replay.replay.session import ReplayReport, ReplaySession
 from cua_replay.rerun import run_options
@@ -84,7 +86,7 @@ def replay_in_browser(
 ) -> tuple[ReplaySession, Outcome]:
     """The model replayed, the actions re-executed in the session browser; not finished yet."""
     settings = cassette.manifest.settings
-    session = ReplaySession(cassette, artifacts=artifacts)
+    session = ReplaySession(cassette, ReplayOptions(artifacts=artifacts))
     outcome = run_scenario(
         browser,
         scenario,
@@ -126,7 +128,7 @@ def replay_recorded(
     artifacts: Path | None = None,
 ) -> tuple[ReplaySession, ReplayReport]:
     """Replay without a browser (the recorded executor), optionally rewriting the requests."""
-    session = ReplaySession(cassette, match=match, artifacts=artifacts)
+    session = ReplaySession(cassette, ReplayOptions(MatchPolicy.parse(match), artifacts=artifacts))
     options = run_options(cassette)
     backend: ModelBackend = session.backend
     if rewrite is not None:

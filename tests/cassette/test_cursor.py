@@ -16,6 +16,8 @@ from cua_replay.cassette.canonical import expand
 from cua_replay.cassette.store import Cassette
 from cua_replay.errors import ReplayMismatch
 from cua_replay.replay.cursor import ReplayCursor
+from cua_replay.replay.matchers import MatchPolicy
+from cua_replay.replay.options import ReplayOptions
 
 FULL = Path(__file__).resolve().parents[2] / "cassettes" / "form-full"
 
@@ -43,7 +45,7 @@ def _loader(cassette: Cassette) -> Any:
 
 def test_a_full_history_replay_matches_step_by_step(tmp_path: Path) -> None:
     cassette = load_cassette(FULL)
-    cursor = ReplayCursor(cassette, artifacts=tmp_path, environ={})
+    cursor = ReplayCursor(cassette, ReplayOptions(artifacts=tmp_path), environ={})
     requests = live_requests(cassette)
     assert len(requests[-1]["input"]) > len(requests[0]["input"])  # the history grows
     for number, request in enumerate(requests, start=1):
@@ -52,7 +54,9 @@ def test_a_full_history_replay_matches_step_by_step(tmp_path: Path) -> None:
 
 def test_an_item_changed_in_place_is_still_a_difference(tmp_path: Path) -> None:
     cassette = load_cassette(FULL)
-    cursor = ReplayCursor(cassette, artifacts=tmp_path, environ={}, match="structural")
+    cursor = ReplayCursor(
+        cassette, ReplayOptions(MatchPolicy.STRUCTURAL, artifacts=tmp_path), environ={}
+    )
     requests = live_requests(cassette)
     cursor.next(requests[0])
     cursor.next(requests[1])

@@ -11,6 +11,7 @@ from typing import Any
 import openai
 import pytest
 import typer
+from openai.types.responses import Response
 from pydantic import TypeAdapter
 from typer.testing import CliRunner
 
@@ -24,7 +25,7 @@ from cua_replay.events import StopReason
 from cua_replay.executors.playwright import PlaywrightExecutor
 from cua_replay.replay.behaviour import RecordedGate
 from cua_replay.replay.recorded import RecordedExecutor
-from cua_replay.replay.session import recorded_response
+from cua_replay.replay.session import ReplaySession
 from cua_replay.rerun import replay_cassette
 from cua_replay.run import RunOptions, run_task
 from cua_replay.safety import AllowGate, DenyGate
@@ -252,7 +253,7 @@ def test_the_recorded_gate_fails_closed_on_a_call_it_never_decided(
     recordings: dict[str, Path],
 ) -> None:
     cassette = load_cassette(recordings["injection"])
-    response = recorded_response(cassette, cassette.steps[1])
+    response = asyncio.run(_replayed(cassette.steps[1]))
     call = next(item for item in response.output if item.type == "computer_call")
     stranger = call.model_copy(update={"call_id": "call_never_recorded"})
     verdict = asyncio.run(RecordedGate(cassette).decide(stranger, current_url="", watched=True))
@@ -329,13 +330,24 @@ def test_a_streamed_step_without_its_response_answers_with_the_final_event(
         SseEvent(t_ms=9.0, event="response.completed", data={"response": recorded.response}),
     ]
     step = recorded.model_copy(update={"response": None, "events": events})
-    response = recorded_response(Cassette(Path("c"), Manifest(), [], None), step)
+    response = asyncio.run(_replayed(step))
     assert response.id == recorded.response["id"]
+
+
+async def _replayed(step: StepRecord) -> Response:
+    """What the in-process replay backend answers to a step's recorded request."""
+    request = {"model": "computer-use-preview", "input": "go"}
+    alone = step.model_copy(update={"step": 1, "request": request, "items": {}})
+    session = ReplaySession(Cassette(Path("c"), Manifest(), [alone], None))
+    try:
+        return await session.backend.create(request)
+    finally:
+        await session.backend.aclose()
 
 
 def _raised(cassette: Cassette, step: StepRecord) -> Exception:
     with pytest.raises(openai.APIError) as caught:
-        recorded_response(cassette, step)
+        asyncio.run(_replayed(step))
     return caught.value
 
 

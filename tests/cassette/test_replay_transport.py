@@ -43,6 +43,8 @@ from cua_replay.errors import InvalidSetting, ReplayMismatch
 from cua_replay.record import Recorder, new_manifest
 from cua_replay.record.transport import async_recording_client, recording_client
 from cua_replay.replay.cursor import ReplayCursor
+from cua_replay.replay.matchers import MatchPolicy
+from cua_replay.replay.options import ReplayOptions
 from cua_replay.replay.transport import (
     STEP_HEADER,
     AsyncReplayTransport,
@@ -50,9 +52,9 @@ from cua_replay.replay.transport import (
     ReplayTransport,
     async_replay_client,
     replay_client,
-    synthesize_events,
 )
 from cua_replay.server import FakeResponsesServer, Scenario, load_scenario
+from cua_replay.wire.sse import synthesize
 from tests.conftest import BrowserHarness
 from tests.loop.harness import run_scenario
 from tests.server.images import data_url, png
@@ -249,7 +251,7 @@ def test_a_streamed_recording_replays_its_own_events_and_answers_plain_requests_
 @pytest.mark.browser
 def test_the_synthesized_events_end_in_the_response_they_came_from(form_plain: Path) -> None:
     for response in recorded(form_plain):
-        events = list(synthesize_events(response))
+        events = [(event["type"], event) for event in synthesize(response)]
         assert events[-1] == (
             "response.completed",
             {
@@ -346,8 +348,8 @@ def test_the_sdk_stream_helper_rebuilds_any_response_from_its_synthesized_events
     response: dict[str, Any],
 ) -> None:
     Wire.body = b"".join(
-        f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
-        for name, data in synthesize_events(response)
+        f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
+        for event in synthesize(response)
     )
     texts: list[str] = []
     with Wire.client().responses.stream(model="computer-use-preview", input="go") as stream:
@@ -487,7 +489,7 @@ def test_a_changed_request_is_a_400_cassette_mismatch_naming_the_step(form_plain
 def test_a_different_screenshot_names_the_png_files_it_wrote(
     form_plain: Path, tmp_path: Path
 ) -> None:
-    client = replay_client(form_plain, artifacts=tmp_path / "mismatch")
+    client = replay_client(form_plain, ReplayOptions(artifacts=tmp_path / "mismatch"))
     openai = sdk(client)
     first, second = bodies(form_plain)[:2]
     openai.responses.create(**params(first))
@@ -531,8 +533,8 @@ def test_a_transport_over_a_cursor_shares_its_position(form_toolset: Path) -> No
 
     assert asyncio.run(next_step()) == 2
     assert cursor.position == 2
-    with pytest.raises(InvalidSetting, match="match"):
-        ReplayTransport(cursor, match="strict")
+    with pytest.raises(InvalidSetting, match="options"):
+        ReplayTransport(cursor, ReplayOptions(MatchPolicy.STRICT))
 
 
 # -- recorded failures and retries -----------------------------------------------------------
@@ -649,7 +651,7 @@ def test_a_stream_that_broke_is_replayed_as_it_broke(tmp_path: Path) -> None:
 def test_concurrent_requests_never_share_or_skip_a_step(form_toolset: Path) -> None:
     """Under ``sequential`` matching any order is let through: each request still gets its own
     step, exactly once, whatever the threads do."""
-    client = replay_client(form_toolset, match="sequential")
+    client = replay_client(form_toolset, ReplayOptions(MatchPolicy.SEQUENTIAL))
     openai = sdk(client)
     every = bodies(form_toolset)
     with ThreadPoolExecutor(max_workers=len(every)) as pool:

@@ -17,6 +17,7 @@ from cua_replay.cassette import load_cassette
 from cua_replay.cassette.verify import verify
 from cua_replay.integrations.pytest_plugin import CassetteFixture
 from cua_replay.loop import Loop, LoopConfig
+from cua_replay.replay.options import ReplayOptions
 from cua_replay.rerun import replay_cassette, run_options
 
 SHIPPED = Path(__file__).resolve().parents[2] / "cassettes"
@@ -39,7 +40,12 @@ def test_shipped_cassette_verifies(name: str) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_shipped_cassette_replays_offline(name: str, tmp_path: Path) -> None:
     report = asyncio.run(
-        replay_cassette(SHIPPED / name, executor="recorded", artifacts=tmp_path, environ={})
+        replay_cassette(
+            SHIPPED / name,
+            executor="recorded",
+            options=ReplayOptions(artifacts=tmp_path),
+            environ={},
+        )
     )
     assert report.ok and report.complete
     assert report.steps == report.recorded_steps == len(load_cassette(SHIPPED / name))
@@ -48,7 +54,12 @@ def test_shipped_cassette_replays_offline(name: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_shipped_cassette_replays_in_the_browser(name: str, tmp_path: Path) -> None:
     report = asyncio.run(
-        replay_cassette(SHIPPED / name, executor="browser", artifacts=tmp_path, environ={})
+        replay_cassette(
+            SHIPPED / name,
+            executor="browser",
+            options=ReplayOptions(artifacts=tmp_path),
+            environ={},
+        )
     )
     assert report.ok, report.summary()
     assert report.stop.reason == "completed"

@@ -39,7 +39,7 @@ from cua_replay.record.transport import (
     recording_client,
 )
 from cua_replay.server import FakeResponsesApp, FakeResponsesServer, Scenario, load_scenario
-from cua_replay.wire.decode import SseParser
+from cua_replay.wire.sse import SseParser
 from tests.conftest import BrowserHarness
 from tests.loop.harness import run_scenario
 from tests.server.scripted import TINY_DATA_URL

@@ -37,6 +37,8 @@ from cua_replay.errors import InvalidSetting
 from cua_replay.events import RequestSent
 from cua_replay.images import mask_png
 from cua_replay.record import Exchange, Recorder, new_manifest
+from cua_replay.replay.matchers import MatchPolicy
+from cua_replay.replay.options import ReplayOptions
 from cua_replay.server import CassetteBrain, FakeResponsesApp, FakeResponsesServer, load_scenario
 from tests.conftest import BrowserHarness
 from tests.loop.harness import Outcome, run_scenario
@@ -179,7 +181,9 @@ def test_the_recorded_first_request_gets_the_recorded_first_answer(
 ) -> None:
     recorded = preview_chain.steps[0].response
     assert recorded is not None
-    with FakeResponsesServer(CassetteBrain(preview_chain, match="strict")) as server:
+    with FakeResponsesServer(
+        CassetteBrain(preview_chain, ReplayOptions(MatchPolicy.STRICT))
+    ) as server:
         response = client(server).responses.create(**sendable(preview_chain, 1))
     assert [o.type for o in response.output] == [o["type"] for o in recorded["output"]]
     call = response.output[-1]
@@ -226,7 +230,9 @@ def test_sequential_logs_the_difference_and_serves_the_step(
     assert recorded is not None
     with (
         caplog.at_level(logging.WARNING, logger="cua_replay.server.cassette_brain"),
-        FakeResponsesServer(CassetteBrain(preview_chain, match="sequential")) as server,
+        FakeResponsesServer(
+            CassetteBrain(preview_chain, ReplayOptions(MatchPolicy.SEQUENTIAL))
+        ) as server,
     ):
         response = client(server).responses.create(**body)
     assert response.output[-1].action.to_dict() == recorded["output"][-1]["action"]
@@ -368,7 +374,7 @@ def test_masked_and_redacted_recordings_still_match_strictly(tmp_path: Path) -> 
     assert stored == "Order a blue mug with [redacted]. My shop password is [redacted]."
     # Another screenshot inside the masked rectangle, the same secrets: a strict match.
     live = with_screenshot(screenshot((20, 20, 9, 9), colour=128), task)
-    with FakeResponsesServer(CassetteBrain(cassette, match="strict")) as server:
+    with FakeResponsesServer(CassetteBrain(cassette, ReplayOptions(MatchPolicy.STRICT))) as server:
         sdk = client(server)
         assert sdk.responses.create(**live).output[0].type == "computer_call"
         with pytest.raises(BadRequestError) as caught:
@@ -437,9 +443,9 @@ def test_a_step_without_response_answers_cassette_no_response(tmp_path: Path) ->
 def test_a_threshold_outside_zero_to_one_is_refused(tmp_path: Path) -> None:
     cassette = write_cassette(tmp_path / "cas", response={"status": "completed", "output": []})
     with pytest.raises(InvalidSetting, match="between 0 and 1"):
-        CassetteBrain(cassette, threshold=2.0)
+        CassetteBrain(cassette, ReplayOptions(threshold=2.0))
     with pytest.raises(InvalidSetting, match="is not one of strict, structural, sequential"):
-        CassetteBrain(cassette, match="fuzzy")
+        CassetteBrain(cassette, ReplayOptions(MatchPolicy.parse("fuzzy")))
 
 
 def test_a_message_beside_a_call_moves_the_conversation_two_places(tmp_path: Path) -> None:
