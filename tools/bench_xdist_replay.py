@@ -55,7 +55,7 @@ from cua_replay.cassette.replay import run_options
 from cua_replay.loop import Loop, LoopConfig
 """
 
-TEST_MODULE = '''
+TEST_MODULE = """
 import asyncio
 
 import pytest
@@ -83,7 +83,7 @@ def test_replay(cua_cassette, copy):
     result = asyncio.run(loop.run(str(options.task)))
     report = cua_cassette.check(result)
     assert report.ok and report.complete, report
-'''
+"""
 
 PYTEST_INI = """[pytest]
 addopts = -p no:cacheprovider
