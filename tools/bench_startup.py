@@ -13,8 +13,10 @@ row's ratio to the bare ``python -c pass`` median alongside:
 * ``python -c pass``: the baseline, the same interpreter and environment;
 * ``import cua_replay``: ``python -c "import cua_replay"``;
 * ``import cua_replay.cli.main``: the issue's figure (everything the CLI imports);
-* ``cua-replay --version``: the console script beside ``sys.executable``
-  (``python -m cua_replay`` if there is none);
+* ``cua-replay --version``: ``python -m cua_replay --version`` (the same imports
+  as the ``cua-replay`` console script, which imports ``cua_replay.cli.main``;
+  ``--console-script`` uses the script beside ``sys.executable`` instead, but
+  the installed script may name a module the measured checkout does not have);
 * ``cua-replay diff A B``: two synthetic 500-step cassettes (``--steps``), built
   once, untimed, with ``tools/bench_diff.py``'s ``make_runs`` and the test
   builders of the package's own tree (``tests/diff/builders.py``).
@@ -91,9 +93,9 @@ def build_cassettes(work: Path, steps: int) -> tuple[Path, Path]:
 # -- the children ------------------------------------------------------------------------------
 
 
-def cli_command() -> list[str]:
+def cli_command(console_script: bool) -> list[str]:
     script = Path(sys.executable).with_name("cua-replay")
-    if script.is_file() and os.access(script, os.X_OK):
+    if console_script and script.is_file() and os.access(script, os.X_OK):
         return [str(script)]
     return [sys.executable, "-m", "cua_replay"]
 
@@ -159,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=15, help="interleaved rounds (default 15)")
     parser.add_argument("--steps", type=int, default=500, help="steps per diffed cassette")
     parser.add_argument("--quick", action="store_true", help="smoke: 2 rounds, 20-step cassettes")
+    parser.add_argument(
+        "--console-script", action="store_true", help="run the installed cua-replay script"
+    )
     parser.add_argument("--no-imports", action="store_true", help="skip the import listings")
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write raw numbers here")
     args = parser.parse_args(argv)
@@ -177,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         env = child_env(work / "pycache")
         cwd = work / "cwd"
         cwd.mkdir()
-        cli = cli_command()
+        cli = cli_command(args.console_script)
         rows: dict[str, tuple[list[str], tuple[int, ...]]] = {
             "python -c pass": ([sys.executable, "-c", "pass"], (0,)),
             "import cua_replay": ([sys.executable, "-c", "import cua_replay"], (0,)),

@@ -22,8 +22,11 @@ start-up included, as a user waits for it). Speed-up = median serial / median
 ``-n 2``. Every run must report N passed.
 
 The package is whichever ``cua_replay`` this interpreter imports (set
-``PYTHONPATH`` to a checkout; the pytest children inherit it and find the
-plugin through its ``pytest11`` entry point).
+``PYTHONPATH`` to a checkout; the pytest children inherit it). The installed
+distribution's ``pytest11`` entry points are blocked (``-p no:NAME``) and the
+measured tree's plugin module, as its ``pyproject.toml`` names it, is loaded
+with ``-p MODULE`` instead: the installed entry point may name a module that the
+measured checkout does not have (modules move between commits).
 
 Usage: python tools/bench_xdist_replay.py [--sizes 40,200] [--big] [--repeat 5]
        [--cassette injection] [--quick] [--json OUT]
@@ -42,11 +45,14 @@ import sys
 import tempfile
 import textwrap
 import time
+import tomllib
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 GOAL = 1.6
 GOAL_AT = 200
+PLUGIN_FALLBACK = "cua_replay.pytest_plugin"  # if the tree's pyproject.toml does not say
 
 # The imports of the generated test module: the one place to update when modules move.
 TEST_IMPORTS = """
@@ -99,6 +105,25 @@ def shipped_cassette(name: str) -> Path:
     return path
 
 
+def plugin_options() -> list[str]:
+    """``-p no:NAME`` for the installed cua-replay entry points, ``-p MODULE`` for the tree's."""
+    import cua_replay
+
+    options: list[str] = []
+    for entry in metadata.entry_points(group="pytest11"):
+        dist = getattr(entry, "dist", None)
+        if dist is not None and dist.metadata["Name"].replace("_", "-") == "cua-replay":
+            options += ["-p", f"no:{entry.name}"]
+    module = PLUGIN_FALLBACK
+    pyproject = Path(cua_replay.__file__).resolve().parents[1] / "pyproject.toml"
+    if pyproject.is_file():
+        with pyproject.open("rb") as file:
+            project = tomllib.load(file).get("project", {})
+        named = project.get("entry-points", {}).get("pytest11", {})
+        module = next(iter(named.values()), module)
+    return [*options, "-p", module]
+
+
 def make_project(root: Path, cassette: Path, copies: int) -> Path:
     project = root / f"n{copies}"
     project.mkdir(parents=True)
@@ -114,8 +139,10 @@ def make_project(root: Path, cassette: Path, copies: int) -> Path:
     return project
 
 
-def run_pytest(project: Path, copies: int, workers: int, env: dict[str, str]) -> float:
-    argv = [sys.executable, "-m", "pytest", "-q"]
+def run_pytest(
+    project: Path, copies: int, workers: int, env: dict[str, str], plugin: list[str]
+) -> float:
+    argv = [sys.executable, "-m", "pytest", "-q", *plugin]
     if workers:
         argv += ["-n", str(workers)]
     started = time.perf_counter()
@@ -150,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     import cua_replay
 
     cassette = shipped_cassette(args.cassette)
+    plugin = plugin_options()
     env = dict(os.environ)
     env.pop("PYTEST_ADDOPTS", None)
     env.pop("PYTEST_XDIST_WORKER", None)
@@ -160,13 +188,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for copies in sizes:
             project = make_project(root, cassette, copies)
-            run_pytest(project, copies, 0, env)  # warm-up: file caches, bytecode
+            run_pytest(project, copies, 0, env, plugin)  # warm-up: file caches, bytecode
             serial: list[float] = []
             parallel: list[float] = []
             for index in range(args.repeat):
                 order = (0, args.workers) if index % 2 == 0 else (args.workers, 0)
                 for workers in order:
-                    seconds = run_pytest(project, copies, workers, env)
+                    seconds = run_pytest(project, copies, workers, env, plugin)
                     (parallel if workers else serial).append(seconds)
                     print(
                         f"  N={copies:<5} {'-n ' + str(workers) if workers else 'serial':<7} "
@@ -182,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"package: {Path(cua_replay.__file__).resolve().parent}; cassette {cassette.name}; "
         f"{os.cpu_count()} CPUs; {args.repeat} serial/-n {args.workers} pairs per N, "
-        f"alternating; wall seconds of the whole pytest run, medians"
+        f"alternating; wall seconds of the whole pytest run, medians; plugin {' '.join(plugin)}"
     )
     print(f"load average {load_before:.2f} before, {load_after:.2f} after")
     print()
