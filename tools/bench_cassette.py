@@ -5,9 +5,10 @@ recorded and replayed by cua-replay's cassettes and by vcrpy (default YAML
 serializer), and the results are checked against the issue's goals:
 
 * size: a cassette directory <= 1.05x the bytes of the unique screenshots;
-* replay: fully offline replay within 5x of its floor, the floor being what
-  any replay must do (read and SHA-256 every unique screenshot, read and parse
-  the step log), measured in the same run;
+* replay: fully offline replay within 4x of its floor (issue 11; it was 5x
+  against an older, more generous floor), the floor being what any replay
+  must do (read and SHA-256 every unique screenshot, read and parse the step
+  log), measured in the same run;
 * replay: vcrpy with body matching >= 50x slower than ours;
 * recording: a recorded run <= 1.10x the same run without recording.
 
@@ -36,7 +37,8 @@ Every window holds the SDK client's creation, so both sides pay for it:
   loop on ``ReplaySession`` + ``RecordedExecutor`` (no server, no HTTP), as
   ``replay_cassette(executor="recorded")`` runs it;
 * ``floor``: read + SHA-256 every blob file, read + ``json.loads`` every line
-  of ``steps.jsonl``;
+  of ``steps.jsonl``, kept plain (``os.scandir``, bytes reads, one ``json.loads``
+  per line: no sorting, no ``is_file``, no text decoding);
 * ``replay vcrpy``: the SDK driving the same loop (stand-in executor) against
   the vcrpy cassette, server stopped, ``record_mode="none"``: default
   ``match_on``, and ``+body`` with body matching; the window includes loading
@@ -104,7 +106,7 @@ API_KEY = "sk-bench"
 VCR_BODY_MATCH = ["method", "scheme", "host", "port", "path", "query", "body"]
 
 GOAL_SIZE = 1.05
-GOAL_FLOOR = 5.0
+GOAL_FLOOR = 4.0  # issue 11 (was 5x against the older, generous floor)
 GOAL_VCR = 50.0
 GOAL_RECORD = 1.10
 
@@ -409,16 +411,30 @@ def run_replay_ours(w: Workload) -> Sample:
     return asyncio.run(go())
 
 
+def _hash_tree(directory: str) -> int:
+    """Read and SHA-256 every file under ``directory`` (plain ``os.scandir``, no sorting)."""
+    count = 0
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                count += _hash_tree(entry.path)
+            else:
+                with open(entry.path, "rb") as blob:
+                    hashlib.sha256(blob.read()).digest()
+                count += 1
+    return count
+
+
 def run_floor(w: Workload) -> Sample:
-    """What any offline replay must do: every unique screenshot read and hashed, the log parsed."""
+    """What any offline replay must do: every unique screenshot read and hashed, the log parsed.
+
+    Kept plain, so the floor is not generous: ``os.scandir`` (no sorted ``rglob``, no
+    ``is_file``), bytes reads, and one ``json.loads`` per line of the log read as bytes.
+    """
     window = Window()
-    blobs = 0
-    for path in sorted((w.ours_dir / "blobs").rglob("*")):
-        if path.is_file():
-            hashlib.sha256(path.read_bytes()).hexdigest()
-            blobs += 1
-    with (w.ours_dir / "steps.jsonl").open(encoding="utf-8") as log:
-        lines = [json.loads(line) for line in log if line.strip()]
+    blobs = _hash_tree(os.fspath(w.ours_dir / "blobs"))
+    with open(w.ours_dir / "steps.jsonl", "rb") as log:
+        lines = [json.loads(line) for line in log.read().splitlines() if line]
     sample = window.stop()
     if blobs == 0 or len(lines) < w.steps:
         raise RuntimeError(f"floor: {w.ours_dir} holds {blobs} blobs and {len(lines)} lines")
@@ -746,7 +762,8 @@ NOTES = [
     "run / record: client + loop.run over AsyncOpenAI against the fake server (its time "
     "included); record ours also times Recorder.open, record vcrpy its YAML save.",
     "replay ours: load_cassette -> ReplaySession + RecordedExecutor -> loop.run -> finish (no "
-    "HTTP); floor: read + sha256 each blob, read + json.loads steps.jsonl; replay vcrpy: YAML "
+    "HTTP); floor: os.scandir + read + sha256 each blob, read + json.loads each line of "
+    "steps.jsonl; replay vcrpy: YAML "
     "load + the SDK and loop against the vcrpy cassette, server stopped, record_mode none.",
     "cpu s: process CPU time in the window, all threads (the fake server's too).",
 ]

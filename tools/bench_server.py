@@ -4,7 +4,17 @@ Not a test. Side by side in one run, on one machine, it sends the same ~300 KB
 request bodies to the fake server (``FakeResponsesServer``) and to a bare ASGI
 echo app served by uvicorn with the fake's own config (``runner.bind`` and
 ``runner.uvicorn_server``), interleaving the two so machine noise hits both
-alike, and reports the ratio of the median handling times (goal: <= 2x).
+alike, and reports the ratio of the median handling times.
+
+Issue 11, point 7. Baseline (the issue, at 4e33dc5): fake/echo 1.7x with the
+client, the fake server and the echo app in separate processes, 2.7x all in one
+process. Goal: < 1.5x in the realistic set-up, which is the default here
+(``--topology separate``): the fake server and the echo app each run in a child
+process of their own (this script with ``--serve fake|echo``: the server on
+loopback in a background thread, exactly as in a user's process, the main
+thread waiting), and the client is this process. ``--topology inprocess`` runs
+both servers in background threads of the client's process (the older set-up,
+where the client, both servers and the GIL compete); ``both`` runs the two.
 
 Two request shapes, both with a deterministic 1024x768 PNG "screenshot" as a
 base64 data URL:
@@ -15,7 +25,8 @@ base64 data URL:
 * ``first``: a first request whose user message carries the task and the
   screenshot as ``input_image``; each one opens a new conversation.
 
-Usage: python tools/bench_server.py [--requests 300] [--warmup 20] [--mode both] [--json]
+Usage: python tools/bench_server.py [--requests 300] [--warmup 20] [--mode both]
+       [--topology separate|inprocess|both] [--quick] [--json]
 """
 
 from __future__ import annotations
@@ -25,15 +36,18 @@ import base64
 import gc
 import http.client
 import json
+import os
 import random
 import socket
 import statistics
 import struct
+import subprocess
 import sys
 import threading
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -53,7 +67,7 @@ TOOLS = [
 ]
 TASK = "Find the blue mug on shop.example and add it to the cart."
 CURRENT_URL = "https://shop.example/products/blue-mug"
-GOAL = 2.0
+GOAL = 1.5  # issue 11, separate processes (issue 1's goal was <= 2x in one process)
 
 # -- the screenshot -----------------------------------------------------------------------
 
@@ -166,6 +180,66 @@ class EchoServer:
         self._socket.close()
 
 
+def _scenario(turns: int) -> Scenario:
+    click = {"type": "click", "button": "left", "x": 10, "y": 10}
+    return Scenario.model_validate(
+        {
+            "name": "bench",
+            "task": TASK,
+            "turns": [{"actions": [click]}] * turns + [{"message": "done"}],
+        }
+    )
+
+
+def serve_child(kind: str, turns: int) -> int:
+    """``--serve fake|echo``: serve on loopback, print the port, stop when stdin closes."""
+    if kind == "fake":
+        with FakeResponsesServer(_scenario(turns), seed="bench") as server:
+            print(urlsplit(server.urls.openai_base_url).port, flush=True)
+            sys.stdin.read()
+    else:
+        with EchoServer() as echo:
+            print(echo.port, flush=True)
+            sys.stdin.read()
+    return 0
+
+
+@contextmanager
+def child_server(kind: str, turns: int) -> Iterator[int]:
+    """A ``--serve`` child process; yields its port."""
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--serve", kind, "--turns", str(turns)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline()
+        if not line.strip():
+            raise RuntimeError(f"the {kind} server child did not start (exit {child.poll()})")
+        yield int(line)
+    finally:
+        if child.stdin is not None:
+            child.stdin.close()
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+@contextmanager
+def servers(topology: str, turns: int) -> Iterator[tuple[int, int]]:
+    """(fake port, echo port): in child processes (``separate``) or in this one."""
+    if topology == "separate":
+        with child_server("fake", turns) as fake, child_server("echo", turns) as echo:
+            yield fake, echo
+    else:
+        with FakeResponsesServer(_scenario(turns), seed="bench") as server, EchoServer() as e:
+            yield urlsplit(server.urls.openai_base_url).port or 80, e.port
+
+
 # -- the client ---------------------------------------------------------------------------
 
 
@@ -275,19 +349,13 @@ def _stats(times: list[float]) -> dict[str, float]:
     }
 
 
-def bench_mode(mode: str, image: str, requests: int, warmup: int) -> dict[str, Any]:
+def bench_mode(
+    mode: str, image: str, requests: int, warmup: int, topology: str = "separate"
+) -> dict[str, Any]:
     """One fresh fake server and echo server; ``requests`` timed pairs after ``warmup``."""
-    click = {"type": "click", "button": "left", "x": 10, "y": 10}
-    scenario = Scenario.model_validate(
-        {
-            "name": "bench",
-            "task": TASK,
-            "turns": [{"actions": [click]}] * (requests + warmup) + [{"message": "done"}],
-        }
-    )
-    with FakeResponsesServer(scenario, seed="bench") as server, EchoServer() as baseline:
-        fake = Client(urlsplit(server.urls.openai_base_url).port or 80)
-        echo = Client(baseline.port)
+    with servers(topology, requests + warmup) as (fake_port, echo_port):
+        fake = Client(fake_port)
+        echo = Client(echo_port)
         try:
             if mode == "follow-up":
                 # The conversation's first request (no screenshot) is setup, not timed.
@@ -310,6 +378,7 @@ def bench_mode(mode: str, image: str, requests: int, warmup: int) -> dict[str, A
     fake_stats, echo_stats = _stats(fake_times), _stats(echo_times)
     return {
         "mode": mode,
+        "topology": topology,
         "body_bytes": size,
         "fake_response_bytes": fake_reply,
         "requests": requests,
@@ -329,25 +398,30 @@ def _table(png: bytes, image: str, results: list[dict[str, Any]]) -> str:
     lines = [
         f"screenshot: {WIDTH}x{HEIGHT} PNG, {len(png):,} bytes; data URL {len(image):,} chars",
         "",
-        f"{'mode':<10} {'server':<6} {'body B':>9} {'median ms':>10} {'p90 ms':>8} "
-        f"{'mean ms':>8} {'min ms':>7} {'req/s':>7}",
+        "topology: separate = client, fake server and echo app in three processes; "
+        "inprocess = all three in one",
+        "",
+        f"{'topology':<10} {'mode':<10} {'server':<6} {'body B':>9} {'median ms':>10} "
+        f"{'p90 ms':>8} {'mean ms':>8} {'min ms':>7} {'req/s':>7}",
     ]
     for result in results:
         for name in ("fake", "echo"):
             s = result[name]
             lines.append(
-                f"{result['mode']:<10} {name:<6} {result['body_bytes']:>9,} "
+                f"{result['topology']:<10} {result['mode']:<10} {name:<6} "
+                f"{result['body_bytes']:>9,} "
                 f"{s['median_ms']:>10.2f} {s['p90_ms']:>8.2f} {s['mean_ms']:>8.2f} "
                 f"{s['min_ms']:>7.2f} {s['requests_per_s']:>7.0f}"
             )
         verdict = "ok" if result["ratio_median"] <= GOAL else f"ABOVE the {GOAL:g}x goal"
         lines.append(
-            f"{result['mode']:<10} ratio fake/echo: median {result['ratio_median']:.2f}x "
+            f"{result['topology']:<10} {result['mode']:<10} ratio fake/echo: median "
+            f"{result['ratio_median']:.2f}x "
             f"({verdict}); mean {result['ratio_mean']:.2f}x, min {result['ratio_min']:.2f}x, "
             f"median of pairs {result['ratio_paired_median']:.2f}x"
         )
         lines.append(
-            f"{'':<10} {result['requests']} timed pairs after {result['warmup']} warm-up; "
+            f"{'':<21} {result['requests']} timed pairs after {result['warmup']} warm-up; "
             f"fake's reply {result['fake_response_bytes']:,} B"
         )
         lines.append("")
@@ -362,29 +436,48 @@ def main(argv: list[str] | None = None) -> int:
         "--mode", choices=["follow-up", "first", "both"], default="both", help="request shape"
     )
     parser.add_argument("--png-bytes", type=int, default=300_000, help="screenshot size target")
+    parser.add_argument(
+        "--topology",
+        choices=["separate", "inprocess", "both"],
+        default="separate",
+        help="servers in child processes (default) or in this process",
+    )
+    parser.add_argument("--quick", action="store_true", help="smoke: 20 requests, 2 warm-up")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead")
+    parser.add_argument("--serve", choices=["fake", "echo"], help=argparse.SUPPRESS)
+    parser.add_argument("--turns", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.serve:
+        return serve_child(args.serve, args.turns)
+    if args.quick:
+        args.requests, args.warmup = 20, 2
     if args.requests < 1 or args.warmup < 0:
         parser.error("--requests must be >= 1 and --warmup >= 0")
 
     png = screenshot_png(args.png_bytes)
     image = data_url(png)
     modes = ["follow-up", "first"] if args.mode == "both" else [args.mode]
+    topologies = ["separate", "inprocess"] if args.topology == "both" else [args.topology]
+    load_before = os.getloadavg()[0]
     results = []
-    for mode in modes:
-        results.append(bench_mode(mode, image, args.requests, args.warmup))
-        gc.collect()  # drop the previous mode's server state before the next one
+    for topology in topologies:
+        for mode in modes:
+            results.append(bench_mode(mode, image, args.requests, args.warmup, topology))
+            gc.collect()  # drop the previous mode's server state before the next one
+    load = [load_before, os.getloadavg()[0]]
     if args.json:
         report = {
             "png_bytes": len(png),
             "data_url_chars": len(image),
             "goal_ratio": GOAL,
+            "load": load,
             "results": results,
             "within_goal": all(r["ratio_median"] <= GOAL for r in results),
         }
         print(json.dumps(report, indent=2))
     else:
         print(_table(png, image, results))
+        print(f"load average {load[0]:.2f} before, {load[1]:.2f} after")
     return 0
 
 

@@ -23,6 +23,7 @@ from starlette.types import Receive, Scope, Send
 
 from ..wire import envelopes as e
 from ..wire.envelopes import APIError, Flavour
+from ..wire.items import ItemQuery, integer_param, listed, page
 from ..wire.sse import encode, synthesize, words
 from .brain import Brain, ScriptedBrain
 from .contract import ContractChecker, CreateRequest
@@ -172,7 +173,7 @@ class FakeResponsesApp:
             id=body["id"],
             body=body,
             raw=raw,
-            input_items=inputs,
+            input_items=(),
             conversation=conversation,
             progress=checked.progress + sum(1 for o in output if o["type"] == "message"),
             context_tokens=usage["input_tokens"] + usage["output_tokens"],
@@ -180,7 +181,7 @@ class FakeResponsesApp:
             pending_calls={o["call_id"]: o for o in output if o["type"] == "computer_call"},
         )
         if stream_error is None:
-            state.responses[body["id"]] = stored
+            state.save(stored, inputs)
             state.remember_output(output, conversation)
             if reply.final and outcome.status == "completed":
                 state.finished.append(body["id"])
@@ -225,7 +226,7 @@ class FakeResponsesApp:
         async def handle(flavour: Flavour, request_id: str) -> Response:
             stored = self._stored(request)
             if request.query_params.get("stream") == "true":
-                after = _int_param(request, "starting_after", -1, -1, 1_000_000)
+                after = integer_param(request.query_params, "starting_after", -1, -1, 1_000_000)
                 obfuscate = request.query_params.get("include_obfuscation") != "false"
                 selected = [
                     ev
@@ -251,7 +252,7 @@ class FakeResponsesApp:
     async def _delete(self, request: Request) -> Response:
         async def handle(flavour: Flavour, request_id: str) -> Response:
             stored = self._stored(request)
-            stored.stored = False
+            self.state.forget(stored)
             body = {"id": stored.id, "object": "response.deleted", "deleted": True}
             return Response(
                 dumps(body), media_type="application/json", headers=self._headers(request_id)
@@ -262,37 +263,14 @@ class FakeResponsesApp:
     async def _input_items(self, request: Request) -> Response:
         async def handle(flavour: Flavour, request_id: str) -> Response:
             stored = self._stored(request)
-            limit = _int_param(request, "limit", 20, 1, 100)
-            order = request.query_params.get("order", "desc")
-            if order not in ("asc", "desc"):
-                raise e.invalid_value("order", order, ["asc", "desc"])
-            include = set(request.query_params.getlist("include")) | set(
-                request.query_params.getlist("include[]")
-            )
-            items = [_listed(item, include) for item in stored.input_items]
-            if order == "desc":
-                items.reverse()
-            after = request.query_params.get("after")
-            if after is not None:
-                positions = [i for i, item in enumerate(items) if item["id"] == after]
-                if not positions:
-                    raise APIError(
-                        400,
-                        f"No item with id '{e.shorten(after)}' in this response's input items.",
-                        param="after",
-                        code="invalid_value",
-                    )
-                items = items[positions[0] + 1 :]
-            page = items[:limit]
-            body = {
-                "object": "list",
-                "data": page,
-                "first_id": page[0]["id"] if page else None,
-                "last_id": page[-1]["id"] if page else None,
-                "has_more": len(items) > limit,
-            }
+            params = request.query_params
+            include = params.getlist("include") + params.getlist("include[]")
+            query = ItemQuery.parse(params, include)
+            listed_items = [listed(item, query.include) for item in stored.input_items]
             return Response(
-                dumps(body), media_type="application/json", headers=self._headers(request_id)
+                dumps(dict(page(listed_items, query))),
+                media_type="application/json",
+                headers=self._headers(request_id),
             )
 
         return await self._guard(request, handle)
@@ -413,24 +391,6 @@ def _outcome(fault: ResponseFault) -> Outcome:
     return Outcome("incomplete", incomplete_reason=fault.reason)
 
 
-def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise e.invalid_type(name, "an integer", raw) from None
-    if not low <= value <= high:
-        raise APIError(
-            400,
-            f"Invalid '{name}': expected a value between {low} and {high}, but got {value}.",
-            param=name,
-            code="invalid_value",
-        )
-    return value
-
-
 def _with_id(item: dict[str, Any], conversation: Any, state: ServerState) -> dict[str, Any]:
     if isinstance(item.get("id"), str):
         return item
@@ -438,35 +398,3 @@ def _with_id(item: dict[str, Any], conversation: Any, state: ServerState) -> dic
         item.get("type") or "message", "item_"
     )
     return {**item, "id": state.ids.hex(prefix, conversation.number, conversation.tick())}
-
-
-def _listed(item: dict[str, Any], include: set[str]) -> dict[str, Any]:
-    """An input item as ``input_items.list`` shows it (docs/api-contract.md §3.2, §3.3)."""
-    kind = item.get("type") or "message"
-    if kind == "message":
-        content = item["content"]
-        if isinstance(content, str):
-            content = [{"type": "input_text", "text": content}]
-        return {
-            "id": item["id"],
-            "type": "message",
-            "role": item["role"],
-            "status": "completed",
-            "content": content,
-        }
-    if kind == "computer_call_output":
-        output: dict[str, Any] = {"type": "computer_screenshot"}
-        source = item["output"]
-        if source.get("file_id") is not None:
-            output["file_id"] = source["file_id"]
-        if "computer_call_output.output.image_url" in include and source.get("image_url"):
-            output["image_url"] = source["image_url"]
-        return {
-            "id": item["id"],
-            "type": "computer_call_output",
-            "call_id": item["call_id"],
-            "output": output,
-            "acknowledged_safety_checks": item.get("acknowledged_safety_checks") or [],
-            "status": "completed",
-        }
-    return item

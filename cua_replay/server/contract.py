@@ -376,15 +376,7 @@ def _integer(value: object, path: str, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise e.invalid_type(path, "an integer", value)
     if value < low or value > high:
-        word = "below minimum" if value < low else "above maximum"
-        bound = f">= {low}" if value < low else f"<= {high}"
-        raise APIError(
-            400,
-            f"Invalid '{path}': integer {word} value. Expected a value {bound}, but got "
-            f"{e.shorten(str(value))} instead.",
-            param=path,
-            code=f"integer_{word.replace(' ', '_')}_value",
-        )
+        raise e.integer_out_of_range(path, value, low, high)
 
 
 def _scalars(body: dict[str, Any]) -> None:

@@ -137,6 +137,18 @@ def out_of_range(path: str, value: float, low: float | None, high: float | None)
     )
 
 
+def integer_out_of_range(path: str, value: int, low: int, high: int) -> APIError:
+    word = "below minimum" if value < low else "above maximum"
+    bound = f">= {low}" if value < low else f"<= {high}"
+    return APIError(
+        400,
+        f"Invalid '{path}': integer {word} value. Expected a value {bound}, but got "
+        f"{shorten(str(value))} instead.",
+        param=path,
+        code=f"integer_{word.replace(' ', '_')}_value",
+    )
+
+
 def previous_response_not_found(response_id: str) -> APIError:
     return APIError(
         400,
