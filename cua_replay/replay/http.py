@@ -25,6 +25,7 @@ from ..cassette.format import Attempt, StepRecord
 from ..cassette.store import Cassette, load_cassette
 from ..errors import CuaReplayError, InvalidSetting, ReplayMismatch
 from ..wire.envelopes import INVALID_JSON, APIError, Flavour
+from ..wire.items import ItemQuery, listed, page
 from ..wire.sse import encode, synthesize
 from .cursor import ReplayCursor
 from .options import ReplayOptions
@@ -151,7 +152,9 @@ class HttpReplayer:
         if method == "POST" and response_id is None:
             answer, step, attempt, streamed = self._create(body)
         else:
-            answer = self._lookup(method, response_id, sub, dict(url.params))
+            answer = self._lookup(
+                method, response_id, sub, dict(url.params), url.params.get_list("include")
+            )
             step, attempt, streamed = None, None, answer.events is not None
         with self._lock:
             status = 0 if answer.error is not None else answer.status
@@ -329,7 +332,12 @@ class HttpReplayer:
     # -- retrieve, delete, cancel, input items ------------------------------------------------
 
     def _lookup(
-        self, method: str, response_id: str | None, sub: str | None, query: dict[str, str]
+        self,
+        method: str,
+        response_id: str | None,
+        sub: str | None,
+        query: dict[str, str],
+        include: list[str],
     ) -> Answer:
         if response_id is None:
             return _envelope(
@@ -357,7 +365,10 @@ class HttpReplayer:
         if method == "POST" and sub == "/cancel":
             return _json(200, step.response, headers)
         if method == "GET" and sub == "/input_items":
-            return _json(200, self._input_items(step, query), headers)
+            try:
+                return _json(200, self._input_items(step, ItemQuery.parse(query, include)), headers)
+            except APIError as error:
+                return _json(error.status, error.envelope(Flavour.OPENAI), headers)
         return _envelope(
             405, f"{method} .../responses/{response_id}{sub or ''} is not supported.", code=None
         )
@@ -373,7 +384,8 @@ class HttpReplayer:
             return None  # the service does not keep what was created with store=false
         return found
 
-    def _input_items(self, step: StepRecord, query: dict[str, str]) -> dict[str, Any]:
+    def _input_items(self, step: StepRecord, query: ItemQuery) -> dict[str, Any]:
+        """The step's request items, paged as the service and the fake server page them."""
         cassette = self.cursor.cassette
         request = expand(cassette.request(step.step), cassette.blobs.get)
         raw = request.get("input")
@@ -388,25 +400,8 @@ class HttpReplayer:
             if "type" not in entry and "role" in entry:
                 entry["type"] = "message"
             entry.setdefault("id", f"item_{step.step}_{index}")
-            data.append(entry)
-        if query.get("order", "desc") != "asc":
-            data.reverse()
-        after = query.get("after")
-        if after is not None:
-            ids = [entry["id"] for entry in data]
-            data = data[ids.index(after) + 1 :] if after in ids else []
-        try:
-            limit = max(1, min(100, int(query.get("limit", "20"))))
-        except ValueError:
-            limit = 20
-        page, more = data[:limit], len(data) > limit
-        return {
-            "object": "list",
-            "data": page,
-            "first_id": page[0]["id"] if page else None,
-            "last_id": page[-1]["id"] if page else None,
-            "has_more": more,
-        }
+            data.append(listed(entry, query.include))
+        return dict(page(data, query))
 
 
 # -- helpers --------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from openai.types.responses import Response
 from cua_replay.cassette import Cassette, load_cassette
 from cua_replay.cassette.canonical import expand
 from cua_replay.errors import ReplayMismatch
+from cua_replay.record import Recorder, new_manifest, recording_client
 from cua_replay.replay import ReplaySession, replay_client
 from cua_replay.server import CassetteBrain, FakeResponsesServer, load_scenario
 from tests.cassette.test_replay_transport import record_toolset, with_turn_fault
@@ -280,3 +281,58 @@ def test_a_step_the_client_retried_replays_to_its_final_answer(
     assert retried.http is not None and [a.status for a in retried.http.attempts] == [429]
     answers = chained(rate_limited, replaying(rate_limited))
     assert [model_output(a) for a in answers] == recorded_outputs(rate_limited)
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One stored (``store: true``) request of the form task, recorded by the transport."""
+    directory = tmp_path_factory.mktemp("every-path-stored") / "form"
+    recorder = Recorder.open(directory, new_manifest(task=FORM.task, scenario=FORM.name))
+    with (
+        FakeResponsesServer(FORM) as server,
+        OpenAI(
+            base_url=server.urls.openai_base_url,
+            api_key="sk-test",
+            http_client=recording_client(recorder.exchange),
+        ) as client,
+    ):
+        client.responses.create(
+            model="computer-use-preview",
+            input=[{"role": "user", "content": FORM.task}, {"role": "user", "content": "Go."}],
+            tools=[
+                {
+                    "type": "computer_use_preview",
+                    "display_width": 1024,
+                    "display_height": 768,
+                    "environment": "browser",
+                }
+            ],
+            truncation="auto",
+        )
+    recorder.close()
+    return directory
+
+
+@pytest.mark.parametrize("kind", [Transport, Served], ids=lambda path: path.name)
+def test_input_items_page_the_same_on_every_http_path(
+    stored: Path, kind: type[Transport | Served]
+) -> None:
+    path = kind(stored)
+    try:
+        response = path.create(requests_of(stored)[0])
+        assert isinstance(response, Response), response
+        items = path.client.responses.input_items
+        first = items.list(response.id, limit=1, order="asc")
+        assert [item.type for item in first.data] == ["message"] and first.has_more
+        rest = items.list(response.id, after=first.data[0].id, order="asc")
+        assert len(rest.data) == 1 and not rest.has_more
+        with pytest.raises(openai.BadRequestError) as unknown:
+            items.list(response.id, after="msg_never_listed")
+        assert isinstance(unknown.value.body, dict)
+        assert unknown.value.body["param"] == "after"
+        with pytest.raises(openai.BadRequestError) as too_many:
+            items.list(response.id, limit=101)
+        assert isinstance(too_many.value.body, dict)
+        assert too_many.value.body["param"] == "limit"
+    finally:
+        path.close()
