@@ -9,6 +9,7 @@ browser (every action executed again) or against the recorded observations
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -29,14 +30,33 @@ if TYPE_CHECKING:
 ExecutorKind = Literal["browser", "recorded"]
 
 
-def run_options(cassette: Cassette, **overrides: Any) -> RunOptions:
+def run_options(
+    cassette: Cassette, *, environ: Mapping[str, str] = os.environ, **overrides: Any
+) -> RunOptions:
     """The :class:`~cua_replay.run.RunOptions` the cassette was recorded with; ``overrides`` win.
 
-    Raises :class:`InvalidCassette` for a recording that does not say what
-    task it ran (a transport-only recording: replay it through the transport).
+    The connection is resolved from ``environ`` (and ``./cua-replay.toml``) with
+    the recorded model. Raises :class:`InvalidCassette` for a recording that
+    does not say what task it ran (a transport-only recording: replay it
+    through the transport).
     """
     from .run import RunOptions
+    from .settings import Settings
 
+    check_repeatable(cassette)
+    manifest = cassette.manifest
+    options = RunOptions(
+        task=manifest.task,
+        start_url=manifest.start_url,
+        settings=Settings(_environ=environ).replace("the recording", model=manifest.model),
+        tool=manifest.tool,
+        display=manifest.display,
+    ).with_recorded(manifest.settings)
+    return dataclasses.replace(options, **overrides)
+
+
+def check_repeatable(cassette: Cassette) -> None:
+    """Raise :class:`InvalidCassette` unless the manifest names the task and the model."""
     manifest = cassette.manifest
     if not manifest.task or not manifest.model:
         raise InvalidCassette(
@@ -44,24 +64,6 @@ def run_options(cassette: Cassette, **overrides: Any) -> RunOptions:
             f"model={manifest.model!r}), so the run cannot be repeated in-process. Replay it "
             "through the recording transport or the fake server instead."
         )
-    settings = manifest.settings
-    fields: dict[str, Any] = {
-        "task": manifest.task,
-        "start_url": manifest.start_url,
-        "model": manifest.model,
-        "tool": manifest.tool,
-        "display": tuple(manifest.display) if manifest.display else None,
-    }
-    for name in ("history", "max_steps", "safety", "stream", "store", "instructions"):
-        if name in settings:
-            fields[name] = settings[name]
-    for name in ("on_blocked", "dialogs"):
-        if settings.get(name) is not None:
-            fields[name] = settings[name]
-    for name in ("allow_domains", "block_domains"):
-        fields[name] = tuple(settings.get(name) or ())
-    fields.update(overrides)
-    return RunOptions(**fields)
 
 
 async def replay_cassette(
@@ -84,9 +86,9 @@ async def replay_cassette(
     """
     cassette = load_cassette(directory)
     session = ReplaySession(cassette, options, environ=environ)
-    recorded = run_options(cassette)
+    recorded = run_options(cassette, environ=environ)
     decider: SafetyGate = WatchedAsRecorded(
-        gate or session.gate, bool(cassette.manifest.settings.get("watched", False))
+        gate or session.gate, cassette.manifest.settings.watched
     )
     watchers = [session.listener, *listeners]
     if executor == "recorded":
@@ -108,23 +110,14 @@ async def replay_cassette(
 async def _replay_recorded(
     session: ReplaySession, options: RunOptions, gate: SafetyGate, listeners: list[Any]
 ) -> RunResult:
-    from .loop import Loop, LoopConfig
+    from .loop import Loop
     from .replay.recorded import RecordedExecutor
-    from .run import plan
+    from .run import loop_config, plan
 
     resolved = plan(options)
     executor = RecordedExecutor(session.cassette, session=session)
-    config = LoopConfig(
-        model=options.model or "",
-        tool=resolved.tool,
-        display=resolved.display,
-        max_steps=options.max_steps,
-        history=options.history,
-        instructions=options.instructions,
-        watched=bool(session.cassette.manifest.settings.get("watched", False)),
-        store=options.store,
-        on_blocked=options.on_blocked,
-        stream=options.stream,
+    config = loop_config(
+        options, resolved, options.model or "", watched=session.cassette.manifest.settings.watched
     )
     loop = Loop(session.backend, executor, gate, config, listeners=listeners, domains=executor)
     return await loop.run(resolved.task)

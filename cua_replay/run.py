@@ -10,6 +10,7 @@ so a recorder sees the same traffic either way.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fnmatch
 import os
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
@@ -19,6 +20,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from .backends import ModelBackend, backend_from_settings
+from .cassette.format import RunSettings
 from .cassette.redact import RedactionPolicy
 from .domains import DomainPolicy
 from .errors import CuaReplayError, MissingSetting
@@ -39,19 +41,20 @@ FAKE_API_VERSION = "2025-03-01-preview"
 
 @dataclass(frozen=True)
 class RunOptions:
-    """What ``cua-replay run`` was asked for; ``None`` means "the default or the scenario's"."""
+    """What ``cua-replay run`` was asked for; ``None`` means "the default or the scenario's".
+
+    The fields a replay must repeat are also those of
+    :class:`~cua_replay.cassette.format.RunSettings` (same names, same defaults;
+    ``watched`` is ``headed``): :meth:`recorded_settings` and
+    :meth:`with_recorded` go between the two.
+    """
 
     task: str | None = None
     start_url: str | None = None
     fake: str | None = None
-    model: str | None = None
-    provider: Literal["openai", "azure"] | None = None
-    base_url: str | None = None
-    api_key: str | None = None
-    azure_endpoint: str | None = None
-    api_version: str | None = None
-    azure_ad: bool = False
-    config: Path | None = None
+    settings: Settings | None = None
+    """The model connection (secrets stay :class:`~pydantic.SecretStr`). ``None``: resolved
+    when the run starts, from :func:`run_task`'s ``environ`` and ``./cua-replay.toml``."""
     tool: Literal["computer_use_preview", "computer"] | None = None
     display: tuple[int, int] | None = None
     max_steps: int = 20
@@ -75,6 +78,26 @@ class RunOptions:
     mask: tuple[tuple[int, int, int, int], ...] = ()
     """Screenshot rectangles ``(x, y, w, h)`` painted black before they are recorded."""
     extra_flags: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def watched(self) -> bool:
+        """A headed run is a watched one: the person at the screen sees what the agent does."""
+        return self.headed
+
+    @property
+    def model(self) -> str | None:
+        """The model the connection settings name, if they are resolved yet."""
+        return self.settings.model if self.settings is not None else None
+
+    def recorded_settings(self) -> RunSettings:
+        """The options that shape requests and decisions, as the manifest records them."""
+        return RunSettings.model_validate(self, from_attributes=True)
+
+    def with_recorded(self, settings: RunSettings, *, keep: Iterable[str] = ()) -> RunOptions:
+        """These options with what ``settings`` recorded, except the names in ``keep``."""
+        kept = set(keep)
+        recorded = {k: v for k, v in settings.recorded().items() if k not in kept}
+        return dataclasses.replace(self, **recorded)
 
 
 @dataclass(frozen=True)
@@ -135,36 +158,27 @@ def settings_for(
     scenario: Scenario | None,
     environ: Mapping[str, str],
 ) -> Settings:
-    """Flags > environment > config file > defaults; a fake server replaces only the endpoint.
+    """``options.settings``, else flags > environment > config file > defaults resolved now;
+    a fake server replaces only the endpoint.
 
     A scenario's model comes last, after the defaults; and against a fake server,
-    with no key anywhere, a placeholder key is sent (the fake wants one, any one).
+    with no credential anywhere, a placeholder key is sent (the fake wants one, any one).
     """
-    flags: dict[str, Any] = {
-        "model": options.model,
-        "provider": options.provider,
-        "base_url": options.base_url,
-        "api_key": options.api_key,
-        "azure_endpoint": options.azure_endpoint,
-        "api_version": options.api_version,
-        "azure_ad": options.azure_ad or None,
-    }
+    settings = options.settings or Settings(_environ=environ)
     if fake is not None:
-        provider = options.provider or environ.get("CUA_REPLAY_PROVIDER") or "openai"
-        if provider == "azure":
-            flags["azure_endpoint"] = fake.urls.azure_endpoint
-            flags["api_version"] = (
-                options.api_version or environ.get("OPENAI_API_VERSION") or FAKE_API_VERSION
+        if settings.provider == "azure":
+            settings = settings.replace(
+                "the fake server",
+                azure_endpoint=fake.urls.azure_endpoint,
+                base_url=None,
+                api_version=settings.api_version or FAKE_API_VERSION,
             )
         else:
-            flags["base_url"] = fake.urls.openai_base_url
-    settings = Settings(_config_file=options.config, _environ=environ, **flags)
+            settings = settings.replace("the fake server", base_url=fake.urls.openai_base_url)
+        if not _has_credential(settings):
+            settings = settings.replace("the fake server", api_key=FAKE_KEY)
     if settings.model is None and scenario is not None:
-        flags["model"] = scenario.model
-    if fake is not None and not _has_credential(settings):
-        flags["api_key"] = FAKE_KEY
-    if flags["model"] != options.model or flags["api_key"] != options.api_key:
-        settings = Settings(_config_file=options.config, _environ=environ, **flags)
+        settings = settings.replace(f"scenario {scenario.name}", model=scenario.model)
     return settings
 
 
@@ -221,18 +235,7 @@ async def run_task(
             sandbox.page, dialogs=options.dialogs, downloads_dir=options.downloads_dir
         )
         await sandbox.page.goto(resolved.start_url)
-        config = LoopConfig(
-            model=model,
-            tool=resolved.tool,
-            display=resolved.display,
-            max_steps=options.max_steps,
-            history=options.history,
-            instructions=options.instructions,
-            watched=options.headed,
-            store=options.store,
-            on_blocked=options.on_blocked,
-            stream=options.stream,
-        )
+        config = loop_config(options, resolved, model, watched=options.headed)
         loop = Loop(
             model_backend,
             executor,
@@ -269,7 +272,7 @@ def _recorder(
         task=resolved.task,
         start_url=resolved.start_url,
         scenario=resolved.scenario.name if resolved.scenario is not None else None,
-        settings=recorded_settings(options),
+        settings=options.recorded_settings(),
     )
     secrets = tuple(
         value.get_secret_value()
@@ -287,21 +290,20 @@ def _recorder(
     )
 
 
-def recorded_settings(options: RunOptions) -> dict[str, Any]:
-    """The run options that shape requests and decisions: what a replay needs to repeat them."""
-    return {
-        "history": options.history,
-        "max_steps": options.max_steps,
-        "safety": options.safety,
-        "stream": options.stream,
-        "store": options.store,
-        "instructions": options.instructions,
-        "allow_domains": list(options.allow_domains),
-        "block_domains": list(options.block_domains),
-        "on_blocked": options.on_blocked,
-        "dialogs": options.dialogs,
-        "watched": options.headed,
-    }
+def loop_config(options: RunOptions, resolved: Plan, model: str, *, watched: bool) -> LoopConfig:
+    """The loop's configuration for a run (or a replay of one) with ``options``."""
+    return LoopConfig(
+        model=model,
+        tool=resolved.tool,
+        display=resolved.display,
+        max_steps=options.max_steps,
+        history=options.history,
+        instructions=options.instructions,
+        watched=watched,
+        store=options.store,
+        on_blocked=options.on_blocked,
+        stream=options.stream,
+    )
 
 
 def _recording_client(recorder: Recorder) -> Any:

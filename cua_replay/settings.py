@@ -210,6 +210,24 @@ class Settings(BaseSettings):
             raise KeyError(f"No setting named {name!r}.")
         return self._origins.get(name, "default")
 
+    def replace(self, origin: str, /, **values: Any) -> Settings:
+        """A copy with ``values`` set (``None`` unsets), each marked as coming from ``origin``.
+
+        For values the run decides itself once the sources were read (a fake
+        server's endpoint, a scenario's model, the recording's model): they are
+        not read from any source again, nor re-checked. Secrets become
+        :class:`SecretStr`.
+        """
+        unknown = values.keys() - type(self).model_fields.keys()
+        if unknown:
+            raise KeyError(f"No setting named {sorted(unknown)[0]!r}.")
+        for name in SECRET_FIELDS & values.keys():
+            if isinstance(values[name], str):
+                values[name] = SecretStr(values[name])
+        copy = self.model_copy(update=values)
+        copy._origins = {**self._origins, **dict.fromkeys(values, origin)}
+        return copy
+
     def require_model(self) -> str:
         """The model (Azure: deployment) name, or :class:`MissingSetting` saying how to set it."""
         if self.model is None:

@@ -22,7 +22,14 @@ from __future__ import annotations
 
 from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+)
 
 FORMAT_VERSION: Final = 1
 MANIFEST_NAME: Final = "run.json"
@@ -36,6 +43,85 @@ ITEM_KEY: Final = "$item"
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class _AsRecorded(BaseModel):
+    """A manifest section that writes back exactly the keys it was given.
+
+    A key the writer did not set stays absent (it is not filled in with its
+    default), so a recording that says nothing about a setting can be told from
+    one that recorded the default, and a file read and saved again keeps its
+    shape. Keys a newer writer added are kept as they are (``model_extra``).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    @model_serializer(mode="wrap")
+    def _only_given(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        return {key: value for key, value in data.items() if key in self.model_fields_set}
+
+
+class RunSettings(_AsRecorded):
+    """The run settings that shape requests and decisions: what a replay needs to repeat them.
+
+    Written by :mod:`cua_replay.run` (every field), by the pytest plugin
+    (``test`` only) and by the vcrpy adapter (its ``vcrpy`` index, an extra key).
+    ``model_fields_set`` is what the recording says; an absent field reads as
+    its default, the default of the run option of the same name.
+    """
+
+    history: Literal["chain", "full"] = "chain"
+    max_steps: int = Field(default=20, ge=1)
+    safety: str = "prompt"
+    """The safety gate spec: ``prompt``, ``deny`` or ``allow:CODE,...``."""
+    stream: bool = False
+    store: bool | None = None
+    instructions: str | None = None
+    allow_domains: tuple[str, ...] = ()
+    block_domains: tuple[str, ...] = ()
+    on_blocked: Literal["stop", "back"] = "stop"
+    dialogs: Literal["accept", "dismiss"] = "dismiss"
+    watched: bool = False
+    """Whether a person watched the browser (a headed run): safety checks saw it so."""
+    test: str | None = None
+    """The pytest node id, for a recording the pytest plugin made."""
+
+    @field_validator("allow_domains", "block_domains", "on_blocked", "dialogs", mode="before")
+    @classmethod
+    def _null_is_default(cls, value: Any, info: Any) -> Any:
+        """Early writers wrote ``null`` for "the default"; read it as the default."""
+        if value is None:
+            return cls.model_fields[info.field_name].default
+        return value
+
+    def recorded(self) -> dict[str, Any]:
+        """The run options this recording set, by name, as a run takes them (``watched`` and
+        ``test`` are not options: a replay runs headless, and outside pytest)."""
+        return {
+            name: getattr(self, name)
+            for name in type(self).model_fields
+            if name in self.model_fields_set and name not in _NOT_OPTIONS
+        }
+
+
+_NOT_OPTIONS: Final = frozenset({"watched", "test"})
+
+
+class Redaction(_AsRecorded):
+    """The redaction policy applied at write time: names and patterns, never the secrets.
+
+    :meth:`cua_replay.cassette.redact.RedactionPolicy.describe` writes it.
+    """
+
+    secret_env: tuple[str, ...] = ()
+    """Shell-style patterns of the environment variable names whose values were redacted."""
+    patterns: tuple[str, ...] = ()
+    builtin_patterns: bool = True
+    mask: tuple[tuple[int, int, int, int], ...] = ()
+    """Screenshot rectangles ``(x, y, width, height)`` painted black before storing."""
+    headers_kept: tuple[str, ...] = ()
+    query_kept: tuple[str, ...] = ()
 
 
 class Endpoint(_Model):
@@ -63,9 +149,9 @@ class Manifest(_Model):
     environment: str | None = None
     task: str | None = None
     start_url: str | None = None
-    settings: dict[str, Any] = Field(default_factory=dict)
+    settings: RunSettings = Field(default_factory=RunSettings)
     """The loop and run settings that shape requests: history, max_steps, safety, stream, ..."""
-    redaction: dict[str, Any] = Field(default_factory=dict)
+    redaction: Redaction = Field(default_factory=Redaction)
     """The redaction policy applied at write time (names and patterns, never the secrets)."""
     scenario: str | None = None
     """The fake-server scenario, when the run was against one."""

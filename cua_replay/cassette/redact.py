@@ -36,7 +36,7 @@ from typing import Any, Final
 from urllib.parse import quote, quote_plus
 
 from ..errors import InvalidSetting
-from .format import BLOB_KEY, ITEM_KEY
+from .format import BLOB_KEY, ITEM_KEY, Redaction
 
 MARKER: Final = "[redacted]"
 SECRET_ENV: Final = ("*KEY*", "*TOKEN*", "*SECRET*", "*PASSWORD*")
@@ -93,15 +93,16 @@ class RedactionPolicy:
                     setting="redact",
                 ) from None
 
-    def describe(self) -> dict[str, Any]:
-        return {
-            "secret_env": list(self.secret_env),
-            "patterns": list(self.patterns),
-            "builtin_patterns": self.builtin_patterns,
-            "mask": [list(rect) for rect in self.mask],
-            "headers_kept": sorted(KEEP_HEADERS) + [p + "*" for p in KEEP_HEADER_PREFIXES],
-            "query_kept": sorted(KEEP_QUERY),
-        }
+    def describe(self) -> Redaction:
+        """What the manifest records of this policy (and of the headers and query kept)."""
+        return Redaction(
+            secret_env=self.secret_env,
+            patterns=self.patterns,
+            builtin_patterns=self.builtin_patterns,
+            mask=self.mask,
+            headers_kept=(*sorted(KEEP_HEADERS), *(p + "*" for p in KEEP_HEADER_PREFIXES)),
+            query_kept=tuple(sorted(KEEP_QUERY)),
+        )
 
 
 def env_secrets(environ: Mapping[str, str], names: Iterable[str] = SECRET_ENV) -> set[str]:
@@ -164,7 +165,8 @@ class Redactor:
     """The redaction function for one policy and a set of secrets (which may grow)."""
 
     policy: RedactionPolicy = field(default_factory=RedactionPolicy)
-    secrets: set[str] = field(default_factory=set)
+    secrets: set[str] = field(default_factory=set, repr=False)
+    """Never in ``repr``: a redactor is the one object that holds every secret of a run."""
 
     def __post_init__(self) -> None:
         self.secrets = {s for value in self.secrets for s in _candidates(value)}

@@ -148,7 +148,6 @@ class CassetteWriter:
         self.manifest.steps = self._steps
         self._log.close()
         self._log = None
-        self.manifest.redaction = self.manifest.redaction or {}
         self._save_manifest()
 
     def _save_manifest(self) -> None:

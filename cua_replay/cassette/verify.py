@@ -282,8 +282,7 @@ def _errors(exc: ValidationError) -> str:
 
 
 def _policy_names(manifest: Manifest | None) -> tuple[str, ...]:
-    names = manifest.redaction.get("secret_env") if manifest is not None else None
-    return tuple(n for n in names if isinstance(n, str)) if isinstance(names, list) else ()
+    return manifest.redaction.secret_env if manifest is not None else ()
 
 
 # -- blobs -----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from ..events import StopReason
 from ..images import parse_rect
 from ..replay.resume import check_from_step, resume_backend, resumed_options
 from ..run import RunOptions, parse_display, run_task
+from ..settings import Settings
 from ._errors import reported
 
 TOOLS: dict[str, Literal["computer_use_preview", "computer"]] = {
@@ -109,14 +110,16 @@ def run(
             task=task,
             start_url=start_url,
             fake=fake,
-            model=model,
-            provider=_choice(provider, ("openai", "azure"), "--provider"),  # type: ignore[arg-type]
-            base_url=base_url,
-            api_key=api_key,
-            azure_endpoint=azure_endpoint,
-            api_version=api_version,
-            azure_ad=azure_ad,
-            config=config,
+            settings=Settings(
+                _config_file=config,
+                model=model,
+                provider=_choice(provider, ("openai", "azure"), "--provider"),
+                base_url=base_url,
+                api_key=api_key,
+                azure_endpoint=azure_endpoint,
+                api_version=api_version,
+                azure_ad=azure_ad or None,
+            ),
             tool=TOOLS[_pick(tool, tuple(TOOLS), "--tool")] if tool else None,
             display=parse_display(display) if display else None,
             max_steps=max_steps,

@@ -184,7 +184,8 @@ def save_interactions(
         settings: dict[str, Any] = {"interactions": index}
         if metadata:
             settings["metadata"] = dict(metadata)
-        recorder.writer.manifest.settings[VCRPY_KEY] = settings
+        manifest = recorder.writer.manifest
+        manifest.settings = manifest.settings.model_copy(update={VCRPY_KEY: settings})
         recorder.close()
     except BaseException:
         recorder.close()
@@ -260,7 +261,7 @@ def load_interactions(cassette: Cassette) -> tuple[list[Any], list[dict[str, Any
     """``(requests, responses, metadata)`` in vcrpy's terms, in recorded order."""
     from vcr.request import Request  # type: ignore[import-untyped]
 
-    info = cassette.manifest.settings.get(VCRPY_KEY)
+    info = (cassette.manifest.settings.model_extra or {}).get(VCRPY_KEY)
     if not isinstance(info, dict) or not isinstance(info.get("interactions"), list):
         raise InvalidCassette(
             f"{cassette.directory} was recorded by recorder={cassette.manifest.recorder!r}, "

@@ -219,6 +219,7 @@ class CassetteFixture:
 @pytest.fixture
 def cua_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteFixture]:
     """A cassette for this test (see :class:`RecordMode` and ``cua_cassette`` marker)."""
+    from ..cassette.format import RunSettings
     from ..cassette.store import load_cassette
     from ..errors import CassetteNotFound
     from ..netguard import loopback_only
@@ -262,7 +263,7 @@ def cua_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteFixture]:
         target = path.with_name(path.name + ".recording") if mode is RecordMode.NEW else path
         fixture.recorder = Recorder.open(
             target,
-            new_manifest(settings={"test": request.node.nodeid}),
+            new_manifest(settings=RunSettings(test=request.node.nodeid)),
             overwrite=True,
         )
     guard = loopback_only() if fixture.replaying and mode is not RecordMode.NEW else None

@@ -72,16 +72,13 @@ class ReplayCursor:
         self._lock = threading.Lock()
         self._live_images: dict[str, bytes] = {}
         self._memo: dict[str, Any] = {}
-        policy = cassette.manifest.redaction or {}
+        policy = cassette.manifest.redaction
         self._redactor = Redactor.from_env(
             os.environ if environ is None else environ,
-            RedactionPolicy(
-                patterns=tuple(policy.get("patterns", ())),
-                builtin_patterns=bool(policy.get("builtin_patterns", True)),
-            ),
+            RedactionPolicy(patterns=policy.patterns, builtin_patterns=policy.builtin_patterns),
         )
         self._redact_live = _shows_redaction(cassette)
-        self._mask = tuple(tuple(rect) for rect in policy.get("mask", ()))
+        self._mask = policy.mask
         self._encoded: dict[str, str] = {}
         self._items: dict[int, tuple[Any, Any, Any]] = {}
         self._distances: dict[tuple[str, str], float] = {}

@@ -108,7 +108,7 @@ class RecordedExecutor:
         return events
 
     def _replay_page_events(self, step: int) -> None:
-        on_blocked = self.cassette.manifest.settings.get("on_blocked", "stop")
+        on_blocked = self.cassette.manifest.settings.on_blocked
         for event in self.cassette.steps[step - 1].page_events:
             detail: dict[str, Any] = {k: v for k, v in event.items() if k != "kind"}
             if event.get("kind") == "blocked_request":

@@ -55,20 +55,6 @@ if TYPE_CHECKING:
     from ..backends import ModelBackend
     from ..run import RunOptions
 
-RESUMED_SETTINGS = (
-    "history",
-    "max_steps",
-    "safety",
-    "stream",
-    "store",
-    "instructions",
-    "on_blocked",
-    "dialogs",
-    "allow_domains",
-    "block_domains",
-)
-"""The run options a resumed run takes from the recording unless given explicitly."""
-
 
 class ResumeBackend:
     """Steps ``< from_step`` from the cassette, the rest from ``live``; see the module docstring."""
@@ -188,26 +174,24 @@ def resumed_options(
     """``options`` with what the recording says filled in: the run being resumed.
 
     The task, start page, model, tool and display come from the recording
-    where ``options`` leaves them unset; the settings in
-    :data:`RESUMED_SETTINGS` come from the recording unless named in
-    ``explicit`` (the options the user gave), since the replayed steps only
-    match when the run is set up as it was.
+    where ``options`` leaves them unset; the run settings the recording holds
+    (:class:`~cua_replay.cassette.format.RunSettings`) come from it unless
+    named in ``explicit`` (the options the user gave), since the replayed
+    steps only match when the run is set up as it was.
     """
     import dataclasses
 
-    from ..rerun import run_options
+    from ..rerun import check_repeatable
+    from ..settings import Settings
 
-    recorded = run_options(cassette)
+    check_repeatable(cassette)
+    manifest = cassette.manifest
     changes: dict[str, Any] = {}
-    for name in ("task", "start_url", "model", "tool", "display"):
+    for name in ("task", "start_url", "tool", "display"):
         if getattr(options, name) is None:
-            changes[name] = getattr(recorded, name)
-    given = set(explicit)
-    for name in RESUMED_SETTINGS:
-        if name not in given and name in _recorded_names(cassette):
-            changes[name] = getattr(recorded, name)
-    return dataclasses.replace(options, **changes)
-
-
-def _recorded_names(cassette: Cassette) -> set[str]:
-    return set(cassette.manifest.settings)
+            changes[name] = getattr(manifest, name)
+    settings = options.settings or Settings()
+    if settings.model is None and manifest.model is not None:
+        settings = settings.replace("the recording", model=manifest.model)
+    changes["settings"] = settings
+    return dataclasses.replace(options, **changes).with_recorded(manifest.settings, keep=explicit)

@@ -20,6 +20,7 @@ from cua_replay.netguard import loopback_only
 from cua_replay.rerun import replay_cassette
 from cua_replay.run import RunOptions, run_task
 from cua_replay.safety import DenyGate
+from cua_replay.settings import Settings
 
 LIVE_KEY = os.environ.get("CUA_REPLAY_LIVE_OPENAI_API_KEY")
 LIVE_MODEL = os.environ.get("CUA_REPLAY_LIVE_MODEL", "computer-use-preview")
@@ -37,8 +38,7 @@ def test_a_live_model_fills_in_the_form() -> None:
     options = RunOptions(
         task="Fill in the order form with the name Grace Hopper, tick gift wrap and submit it.",
         start_url="https://shop.example/form.html",
-        model=LIVE_MODEL,
-        api_key=LIVE_KEY,
+        settings=Settings(model=LIVE_MODEL, api_key=LIVE_KEY, _environ={}),
         max_steps=15,
     )
     outcome = asyncio.run(run_task(options, gate=DenyGate(), environ={}))
@@ -54,8 +54,7 @@ def test_a_live_run_records_and_replays_offline(tmp_path: Path) -> None:
     options = RunOptions(
         task="Click the blue mug's 'Add to cart' button, then say what the cart shows.",
         start_url="https://shop.example/",
-        model=LIVE_MODEL,
-        api_key=LIVE_KEY,
+        settings=Settings(model=LIVE_MODEL, api_key=LIVE_KEY, _environ={}),
         max_steps=6,
         record=cassette,
     )
