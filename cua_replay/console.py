@@ -7,7 +7,8 @@ import time
 from rich.console import Console
 from rich.markup import escape
 
-from .actions import Action, Click, DoubleClick, Drag, Keypress, Move, Scroll, Type
+from .actions import Action
+from .cassette.view import describe as describe_recorded
 from .events import (
     ActionExecuted,
     Event,
@@ -69,20 +70,5 @@ class ConsoleView:
 
 
 def describe(action: Action) -> str:
-    """One line for an action: what ran, where it landed, what the model asked for."""
-    if isinstance(action, Drag):
-        points = " -> ".join(f"({p.x}, {p.y})" for p in action.path)
-        return f"drag {points}"
-    if isinstance(action, Keypress):
-        return f"keypress {'+'.join(action.keys)} (model said {'+'.join(action.model_keys)})"
-    if isinstance(action, Type):
-        return f"type {action.text!r}"
-    if isinstance(action, Click | DoubleClick | Move | Scroll):
-        at = action.at
-        where = f"({at.x}, {at.y})"
-        if at.clamped or (at.x, at.y) != (at.model_x, at.model_y):
-            where += f" from model ({at.model_x}, {at.model_y})"
-        extra = f" {action.button}" if isinstance(action, Click) else ""
-        held = f" holding {'+'.join(action.modifiers)}" if action.modifiers else ""
-        return f"{action.type}{extra} at {where}{held}"
-    return action.type
+    """One line for an action (:func:`cua_replay.cassette.view.describe` of its JSON)."""
+    return describe_recorded(action.model_dump(mode="json"))

@@ -7,21 +7,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import TypeAdapter, ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..actions import Action
 from ..cassette.store import Cassette, load_cassette
 from ..cassette.verify import format_size
 from ..cassette.verify import gc as collect
 from ..cassette.verify import verify as check
-from ..console import describe
+from ..cassette.view import describe, view
 from ..errors import CassetteNotFound, InvalidSetting
 from ._errors import reported
 
-_ACTION: TypeAdapter[Any] = TypeAdapter(Action)
 _MESSAGE_CHARS = 100
 
 Directory = Annotated[Path, typer.Argument(help="The cassette directory (holding run.json).")]
@@ -171,14 +168,15 @@ def step_rows(cassette: Cassette) -> list[dict[str, Any]]:
     """One JSON-ready summary per step: what ``show`` prints, and what ``--json`` emits."""
     rows: list[dict[str, Any]] = []
     url: str | None = None
-    for step in cassette.steps:
-        usage = (step.response or {}).get("usage") or {}
+    for step in view(cassette).steps:
+        usage = step.usage
         # A step that ran nothing (the final message) leaves the page where it was.
-        url = step.url or (step.actions[-1].url if step.actions else url)
+        url = step.url_after or url
+        after = [call.after for call in step.calls if call.after is not None]
         rows.append(
             {
                 "step": step.step,
-                "actions": [_describe(done.action) for done in step.actions],
+                "actions": [describe(done.action) for done in step.actions],
                 "message": step.message,
                 "error": step.error,
                 "safety": [
@@ -194,21 +192,10 @@ def step_rows(cassette: Cassette) -> list[dict[str, Any]]:
                 "latency_ms": step.latency_ms,
                 "input_tokens": usage.get("input_tokens"),
                 "output_tokens": usage.get("output_tokens"),
-                "screenshot": (
-                    str(step.observations[-1].screenshot.get("$blob"))
-                    if step.observations
-                    else None
-                ),
+                "screenshot": str(after[-1].get("$blob")) if after else None,
             }
         )
     return rows
-
-
-def _describe(recorded: dict[str, Any]) -> str:
-    try:
-        return describe(_ACTION.validate_python(recorded))
-    except ValidationError:
-        return str(recorded.get("type", "?"))
 
 
 def _did(row: dict[str, Any]) -> list[str]:

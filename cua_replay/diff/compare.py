@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from ..cassette.store import Cassette, load_cassette
-from ..errors import CuaReplayError
+from ..cassette.view import RunView, describe, view
+from ..errors import CuaReplayError, InvalidCassette
 from ..images import image_distance
 from .align import align
 from .model import (
@@ -91,52 +92,30 @@ def _rest(action: dict[str, Any]) -> Hashable:
     return _freeze({k: v for k, v in action.items() if k not in drop})
 
 
-def summarize(action: dict[str, Any]) -> str:
-    kind = str(action.get("type", "?"))
-    pts = _points(action)
-    where = f"({pts[0][0]:g}, {pts[0][1]:g})" if pts else ""
-    if kind == "drag":
-        where = " -> ".join(f"({x:g}, {y:g})" for x, y in (pts[:1] + pts[-1:]))
-    mods = "+".join(action.get("modifiers") or ())
-    if kind == "click":
-        return f"click {action.get('button', '')} {where}" + (f" [{mods}]" if mods else "")
-    if kind == "type":
-        return f"type {action.get('text', '')!r}"
-    if kind == "keypress":
-        return "keypress " + "+".join(action.get("keys") or ())
-    if kind == "scroll":
-        return f"scroll ({action.get('scroll_x', 0)}, {action.get('scroll_y', 0)}) at {where}"
-    if kind in POINTER_KINDS:
-        return f"{kind} {where}"
-    return kind
-
-
 def _digest(ref: Any) -> str | None:
     return str(ref["$blob"]) if isinstance(ref, dict) and "$blob" in ref else None
 
 
-def elements(cassette: Cassette) -> list[_Item]:
-    """The trajectory: each executed action, and each message, in order."""
+def elements(run: RunView) -> list[_Item]:
+    """The trajectory: each action, and each message, in order."""
     items: list[_Item] = []
-    seen: str | None = None  # the screenshot the model saw for the current step
-    for step in cassette.steps:
-        for obs in step.observations:
-            if obs.call_id is None:
-                seen = _digest(obs.screenshot)
-        for executed in step.actions:
-            action = executed.action
-            element = Element(
-                step=step.step,
-                index=executed.index,
-                kind=str(action.get("type", "?")),
-                summary=summarize(action),
-                action=action,
-                url=executed.url,
-                before=seen,
-            )
-            points = _points(action)
-            rest = _rest(action)
-            items.append(_Item(element, (rest, points), points, rest))
+    for step in run.steps:
+        for call in step.calls:
+            seen = _digest(call.before)  # the screenshot the model saw for this call
+            for done in call.actions:
+                action = done.action
+                element = Element(
+                    step=step.step,
+                    index=done.index,
+                    kind=str(action.get("type", "?")),
+                    summary=describe(action),
+                    action=action,
+                    url=done.url or call.after_url,
+                    before=seen,
+                )
+                points = _points(action)
+                rest = _rest(action)
+                items.append(_Item(element, (rest, points), points, rest))
         if step.message is not None:
             element = Element(
                 step=step.step,
@@ -144,13 +123,10 @@ def elements(cassette: Cassette) -> list[_Item]:
                 kind="message",
                 summary=f"message {step.message[:80]!r}",
                 text=step.message,
-                url=step.url,
-                before=seen,
+                url=step.url_after,
+                before=_digest(step.screen),
             )
             items.append(_Item(element, ("message", step.message), (), ("message",)))
-        for obs in step.observations:
-            if obs.call_id is not None:
-                seen = _digest(obs.screenshot)
     return items
 
 
@@ -175,49 +151,14 @@ def _classify(a: _Item, b: _Item, tolerance: float) -> tuple[PairKind, float | N
     return "changed", dist, f"{a.element.summary} -> {b.element.summary}"
 
 
-def _usage(cassette: Cassette, name: str) -> int:
-    total = 0
-    for step in cassette.steps:
-        usage = (step.response or {}).get("usage") or {}
-        value = usage.get(name)
-        if isinstance(value, int):
-            total += value
-    return total
-
-
-def _final_message(cassette: Cassette) -> str | None:
-    if cassette.stop is not None and cassette.stop.final_message:
-        return cassette.stop.final_message
-    for step in reversed(cassette.steps):
-        if step.message is not None:
-            return step.message
-    return None
-
-
-def _final_url(cassette: Cassette) -> str | None:
-    for step in reversed(cassette.steps):
-        if step.url is not None:
-            return step.url
-        if step.actions:
-            return step.actions[-1].url
-    return None
-
-
-def _final_screenshot(cassette: Cassette) -> dict[str, Any] | None:
-    for step in reversed(cassette.steps):
-        if step.observations:
-            return step.observations[-1].screenshot
-    return None
-
-
-def _safety(cassette: Cassette) -> list[dict[str, Any]]:
+def _safety(run: RunView) -> list[dict[str, Any]]:
     return [
         {
             "step": step.step,
             "checks": sorted(str(c.get("code", c.get("id", "?"))) for c in rec.checks),
             "approved": rec.approved,
         }
-        for step in cassette.steps
+        for step in run.steps
         for rec in step.safety
     ]
 
@@ -226,17 +167,18 @@ def _close(a: float, b: float, relative: float) -> bool:
     return abs(a - b) <= relative * max(abs(a), abs(b))
 
 
-def outcomes(a: Cassette, b: Cassette, options: DiffOptions) -> list[Outcome]:
+def outcomes(run_a: RunView, run_b: RunView, options: DiffOptions) -> list[Outcome]:
     result: list[Outcome] = []
+    a, b = run_a.cassette, run_b.cassette
 
     def add(name: str, va: Any, vb: Any, same: bool, ignored: bool = False, note: str = "") -> None:
         result.append(Outcome(name=name, a=va, b=vb, same=same, ignored=ignored, note=note))
 
-    ma, mb = _final_message(a), _final_message(b)
+    ma, mb = run_a.final_message, run_b.final_message
     add("final_message", ma, mb, ma == mb)
-    ua, ub = _final_url(a), _final_url(b)
+    ua, ub = run_a.final_url, run_b.final_url
     add("final_url", ua, ub, ua == ub)
-    sa, sb = _final_screenshot(a), _final_screenshot(b)
+    sa, sb = run_a.final_screenshot, run_b.final_screenshot
     da, db = _digest(sa), _digest(sb)
     if sa is None or sb is None or da is None or db is None:
         add("final_screenshot", da, db, da == db)
@@ -253,11 +195,11 @@ def outcomes(a: Cassette, b: Cassette, options: DiffOptions) -> list[Outcome]:
     rb = b.stop.reason if b.stop else None
     add("stop_reason", ra, rb, ra == rb)
     add("steps", len(a.steps), len(b.steps), len(a.steps) == len(b.steps))
-    fa, fb = _safety(a), _safety(b)
+    fa, fb = _safety(run_a), _safety(run_b)
     strip = [{k: v for k, v in s.items() if k != "step"} for s in fa]
     add("safety", fa, fb, strip == [{k: v for k, v in s.items() if k != "step"} for s in fb])
-    rsa = [r for s in a.steps for r in s.reasoning]
-    rsb = [r for s in b.steps for r in s.reasoning]
+    rsa = [r for s in run_a.steps for r in s.reasoning]
+    rsb = [r for s in run_b.steps for r in s.reasoning]
     add(
         "reasoning",
         len(rsa),
@@ -267,7 +209,7 @@ def outcomes(a: Cassette, b: Cassette, options: DiffOptions) -> list[Outcome]:
         "summaries compared as text",
     )
     for name, key in (("tokens_in", "input_tokens"), ("tokens_out", "output_tokens")):
-        ta, tb = _usage(a, key), _usage(b, key)
+        ta, tb = run_a.tokens(key), run_b.tokens(key)
         add(
             name,
             ta,
@@ -297,7 +239,8 @@ def diff_cassettes(a: Cassette, b: Cassette, options: DiffOptions | None = None)
             f"Bad diff options: tolerance={options.tolerance}, threshold={options.threshold}; "
             "the tolerance is pixels (>= 0) and the threshold a fraction in 0..1."
         )
-    ea, eb = elements(a), elements(b)
+    run_a, run_b = _readable(a), _readable(b)
+    ea, eb = elements(run_a), elements(run_b)
 
     def score(i: int, j: int) -> int:
         x, y = ea[i], eb[j]
@@ -321,7 +264,7 @@ def diff_cassettes(a: Cassette, b: Cassette, options: DiffOptions | None = None)
     for pair in pairs:
         counts[pair.kind] += 1
     first = next((n for n, p in enumerate(pairs) if p.kind in DIFFERENT_KINDS), None)
-    compared = outcomes(a, b, options)
+    compared = outcomes(run_a, run_b, options)
     same = first is None and all(o.same or o.ignored for o in compared)
     return DiffResult(
         a=str(a.directory),
@@ -337,6 +280,18 @@ def diff_cassettes(a: Cassette, b: Cassette, options: DiffOptions | None = None)
         first_divergence=first,
         same=same,
     )
+
+
+def _readable(cassette: Cassette) -> RunView:
+    """The run, or an error if its steps hold nothing to compare (never a silent "same")."""
+    run = view(cassette)
+    if cassette.steps and run.empty:
+        raise InvalidCassette(
+            f"{cassette.directory} has {len(cassette.steps)} step(s), but no action, message or "
+            "reasoning could be read from them (no response carried output), so there is "
+            "nothing to diff. Check the recording with `cua-replay show`."
+        )
+    return run
 
 
 def diff_dirs(a: Path | str, b: Path | str, options: DiffOptions | None = None) -> DiffResult:

@@ -1,9 +1,9 @@
 """Turn a cassette into what the report shows: steps, their calls, and which screenshot is which.
 
-The cassette stores observations *after* actions; the report draws each action on the
-screenshot it was *performed on*, which is the observation before it (the initial
-screenshot for the first call). This module works that pairing out once, and gives
-each distinct screenshot a short local id so the HTML embeds it only once.
+The pairing of each call with the screenshot it was performed on is the run's view
+(:mod:`cua_replay.cassette.view`, shared with ``show`` and ``diff``, and read from the
+wire for any client's recording); this module loads each distinct screenshot once and
+gives it a short local id so the HTML embeds it only once.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 from ..cassette.format import ExecutedAction, SafetyRecord, StepRecord
 from ..cassette.store import Cassette
+from ..cassette.view import view
 from ..errors import CuaReplayError
 from ..images import png_size
 
@@ -100,31 +101,23 @@ def build_timeline(cassette: Cassette) -> Timeline:
         shots[digest] = made
         return made
 
+    def maybe(ref: dict[str, Any] | None) -> Shot | None:
+        return shot(ref) if ref is not None else None
+
     steps: list[StepView] = []
-    current: Shot | None = None
-    current_url = cassette.manifest.start_url or ""
-    for record in cassette.steps:
-        after: dict[str | None, tuple[Shot | None, str]] = {}
-        for observation in record.observations:
-            seen = shot(observation.screenshot)
-            if observation.call_id is None:  # the initial screenshot, before any action
-                current, current_url = seen or current, observation.url or current_url
-            else:
-                after[observation.call_id] = (seen, observation.url)
-        screen, url = current, current_url
-        calls: list[Call] = []
-        for executed in record.actions:
-            if not calls or calls[-1].call_id != executed.call_id:
-                calls.append(Call(executed.call_id, before=current, before_url=current_url))
-                if executed.call_id in after:
-                    current, current_url = after.pop(executed.call_id)
-                    calls[-1].after, calls[-1].after_url = current, current_url
-            calls[-1].actions.append(executed)
-        for call_id, (seen, seen_url) in after.items():  # observed with no action run (denied)
-            calls.append(Call(call_id, before=current, before_url=current_url))
-            calls[-1].after, calls[-1].after_url = seen, seen_url
-            current, current_url = seen or current, seen_url or current_url
-        steps.append(StepView(record, calls, screen, url))
+    for step in view(cassette).steps:
+        calls = [
+            Call(
+                call.call_id,
+                actions=[done.as_executed() for done in call.actions],
+                before=maybe(call.before),
+                before_url=call.before_url,
+                after=maybe(call.after),
+                after_url=call.after_url,
+            )
+            for call in step.calls
+        ]
+        steps.append(StepView(step.record, calls, maybe(step.screen), step.url))
     return Timeline(cassette, steps, shots, missing)
 
 
