@@ -25,7 +25,6 @@ from typing import Any, Final
 
 from ..cassette.store import Cassette, load_cassette
 from ..errors import CuaReplayError
-from ..images import image_distance
 from .align import align
 from .model import (
     DIFFERENT_KINDS,
@@ -226,6 +225,13 @@ def _close(a: float, b: float, relative: float) -> bool:
     return abs(a - b) <= relative * max(abs(a), abs(b))
 
 
+def _image_distance(a: bytes, b: bytes) -> float:
+    """:func:`cua_replay.images.image_distance`; Pillow is imported only when screenshots differ."""
+    from ..images import image_distance
+
+    return image_distance(a, b)
+
+
 def outcomes(a: Cassette, b: Cassette, options: DiffOptions) -> list[Outcome]:
     result: list[Outcome] = []
 
@@ -241,7 +247,7 @@ def outcomes(a: Cassette, b: Cassette, options: DiffOptions) -> list[Outcome]:
     if sa is None or sb is None or da is None or db is None:
         add("final_screenshot", da, db, da == db)
     else:
-        dist = 0.0 if da == db else image_distance(a.blob(sa), b.blob(sb))
+        dist = 0.0 if da == db else _image_distance(a.blob(sa), b.blob(sb))
         add(
             "final_screenshot",
             da,
