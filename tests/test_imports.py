@@ -88,3 +88,17 @@ def test_parse_call_validates_with_the_sdk_models_on_first_use() -> None:
         "parse_call({'call_id': 'c', 'action': {'type': 'wait'}}, Viewport(800, 600))\n"
     )
     assert loaded_after(statement, "openai.types.responses") == ["openai.types.responses"]
+
+
+def test_every_command_is_registered_by_name_and_resolves() -> None:
+    """The lazy table names real functions, and ``--help`` lists them in the table's order."""
+    from typer.testing import CliRunner
+
+    from cua_replay.cli.main import COMMANDS, app, command_function
+
+    for name in COMMANDS:
+        assert callable(command_function(name)), name
+    help_text = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "200"}).output
+    commands = help_text.split("Commands", 1)[1].splitlines()
+    listed = [line.split()[1] for line in commands if line.startswith("│ ") and line[2] != " "]
+    assert listed == list(COMMANDS)

@@ -66,7 +66,7 @@ class _LazyCommands(MutableMapping[str, Any]):
 
     def __getitem__(self, name: str) -> Any:
         if name not in self._built:
-            if name not in COMMANDS:
+            if name not in self._names:
                 raise KeyError(name)
             self._built[name] = _build(name)
         return self._built[name]
