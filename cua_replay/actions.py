@@ -30,31 +30,60 @@ Refused:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, TypeAlias
 
-from openai.types.responses import ResponseComputerToolCall
-from openai.types.responses import computer_action as wire
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import InvalidAction, UnknownKey
 from .geometry import Position, Viewport
 from .keys import map_keys
 
+if TYPE_CHECKING:
+    from openai.types.responses import ResponseComputerToolCall
+
 Button: TypeAlias = Literal["left", "right", "wheel", "back", "forward"]
 
-_WIRE_MODELS: dict[str, type[BaseModel]] = {
-    "click": wire.Click,
-    "double_click": wire.DoubleClick,
-    "drag": wire.Drag,
-    "keypress": wire.Keypress,
-    "move": wire.Move,
-    "screenshot": wire.Screenshot,
-    "scroll": wire.Scroll,
-    "type": wire.Type,
-    "wait": wire.Wait,
-}
+_WIRE_TYPES: Final = (
+    "click",
+    "double_click",
+    "drag",
+    "keypress",
+    "move",
+    "screenshot",
+    "scroll",
+    "type",
+    "wait",
+)
+
+
+@functools.cache
+def _wire_models() -> dict[str, type[BaseModel]]:
+    """The SDK's pydantic model of each wire action type, imported on the first parse.
+
+    ``openai.types.responses`` takes about half a second to import, so
+    ``import cua_replay`` (and every CLI command that never parses a call) must
+    not pay for it; the validation itself is the SDK's, unchanged.
+    """
+    from openai.types.responses import computer_action as wire
+
+    models: dict[str, type[BaseModel]] = {
+        "click": wire.Click,
+        "double_click": wire.DoubleClick,
+        "drag": wire.Drag,
+        "keypress": wire.Keypress,
+        "move": wire.Move,
+        "screenshot": wire.Screenshot,
+        "scroll": wire.Scroll,
+        "type": wire.Type,
+        "wait": wire.Wait,
+    }
+    assert tuple(models) == _WIRE_TYPES  # internal invariant: one list of names
+    return models
+
+
 _INT_FIELDS = ("x", "y", "scroll_x", "scroll_y")
 
 
@@ -220,13 +249,13 @@ def _parse_action(item: object, index: int, call_id: str, viewport: Viewport) ->
     if not isinstance(item, Mapping):
         raise fail(f"an action must be an object, got {type(item).__name__}.", value=item)
     kind = item.get("type")
-    model = _WIRE_MODELS.get(kind) if isinstance(kind, str) else None
+    model = _wire_models().get(kind) if isinstance(kind, str) else None
     if model is None:
         raise fail(
             f"unknown action type={kind!r}.",
             "type",
             kind,
-            f"Expected one of {', '.join(sorted(_WIRE_MODELS))}.",
+            f"Expected one of {', '.join(sorted(_WIRE_TYPES))}.",
         )
     data = _lenient_ints(dict(item))
     try:

@@ -53,7 +53,30 @@ OPENAI_BASE_URL: Final = "https://api.openai.com/v1"
 
 @runtime_checkable
 class ModelBackend(Protocol):
-    """Creates one model response per request; a recorded cassette or the live API."""
+    """The model seam: one whole Responses API response per request.
+
+    Why a seam: the loop must not care whether the answer comes from the live
+    API (:class:`SDKBackend`, OpenAI or Azure), a fake server or a recorded
+    cassette, so the same loop records, replays and resumes a run.
+
+    What the loop relies on:
+
+    * ``create(request)`` takes the keyword arguments of ``responses.create``
+      (the loop builds them; the backend must not rewrite them) and returns
+      the *finished* :class:`~openai.types.responses.Response`, even when the
+      request streams: reading a stream to its terminal event is the
+      backend's job;
+    * a response the model could not finish is still returned, with its
+      ``status``; transport and API failures raise the SDK's ``APIError`` or
+      :class:`~cua_replay.errors.ModelStreamError`, which stop the run as an
+      error (anything else propagates);
+    * ``aclose()`` releases connections and credentials; using the backend
+      afterwards raises :class:`~cua_replay.errors.BackendClosed`.
+
+    Structural: implement the two methods, no subclassing (``runtime_checkable``
+    so :func:`cua_replay.run.run_task` and the pytest plugin can tell a backend
+    from a factory of one).
+    """
 
     async def create(self, request: dict[str, Any]) -> Response:
         """The response to ``request`` (the keyword arguments of ``responses.create``)."""

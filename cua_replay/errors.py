@@ -18,10 +18,16 @@
     ├── ModelStreamError (RuntimeError)  a streamed response that broke before it finished
     ├── CassetteNotFound (FileNotFoundError)  no cassette where one should be
     ├── InvalidCassette (ValueError)     a cassette that does not load: corrupt, edited, too new
-    └── ReplayMismatch (AssertionError)  a replayed run did something the recording did not
+    ├── ReplayMismatch (AssertionError)  a replayed run did something the recording did not
+    ├── NotReplayable (RuntimeError)     a request a replay cannot answer (cua_replay.replay.http)
+    ├── ScenarioError (ValueError)       a fake-server scenario file or name that cannot be used
+    └── NetworkBlocked (OSError)         a non-loopback connection while replaying offline
 
 Callers catch ``CuaReplayError`` for everything we raise on purpose, or a
-builtin (``ValueError``) where they do not want to import us.
+builtin (``ValueError``) where they do not want to import us. All of them are
+importable from :mod:`cua_replay`. (``cua_replay.wire.envelopes.APIError`` is
+not in the tree: it is an HTTP answer of the fake server, never raised to
+users.)
 """
 
 from __future__ import annotations
@@ -244,6 +250,29 @@ class CassetteNotFound(CuaReplayError, FileNotFoundError):
                 or "Record one first: cua-replay run ... --record DIR, "
                 "or pytest --cua-record-mode=once."
             )
+        )
+
+
+class ScenarioError(CuaReplayError, ValueError):
+    """A scenario file or name that cannot be used; the message says where and why.
+
+    Raised by :mod:`cua_replay.server.scenario` (and re-exported there).
+    """
+
+
+class NetworkBlocked(CuaReplayError, OSError):
+    """A connection to a non-loopback host while replaying offline.
+
+    Raised by :func:`cua_replay.netguard.loopback_only` (and re-exported there);
+    ``host`` is the host that was refused.
+    """
+
+    def __init__(self, host: object) -> None:
+        self.host = host
+        super().__init__(
+            f"Network access to {host!r} is blocked: this test replays a cassette offline and may "
+            "reach only loopback. Record the traffic it needs (--cua-record-mode=once) or point "
+            "the client at a fake server on 127.0.0.1."
         )
 
 

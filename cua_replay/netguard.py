@@ -18,24 +18,14 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from .errors import CuaReplayError
+from .errors import NetworkBlocked
+
+__all__ = ["NetworkBlocked", "is_loopback", "loopback_only"]
 
 _LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 _lock = threading.Lock()
 _depth = 0
 _saved: dict[str, Any] = {}
-
-
-class NetworkBlocked(CuaReplayError, OSError):
-    """A connection to a non-loopback host while replaying offline."""
-
-    def __init__(self, host: object) -> None:
-        self.host = host
-        super().__init__(
-            f"Network access to {host!r} is blocked: this test replays a cassette offline and may "
-            "reach only loopback. Record the traffic it needs (--cua-record-mode=once) or point "
-            "the client at a fake server on 127.0.0.1."
-        )
 
 
 def is_loopback(host: object) -> bool:

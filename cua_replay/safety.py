@@ -57,13 +57,22 @@ class Verdict:
 
 
 class SafetyGate(Protocol):
-    """Decides whether a call's pending safety checks are acknowledged.
+    """The safety seam: decide whether a call's pending safety checks are acknowledged.
 
-    ``decide`` must return a :class:`Verdict` and never approve a check that no
-    one decided on; it should start with :func:`screen`. It may raise (the loop
-    then stops with an error and acknowledges nothing). ``current_url`` is the
-    page the call would act on; ``watched`` is True when a human can see the
-    browser.
+    Why a seam: who may acknowledge a check is policy (a person at the
+    terminal, a sandbox allow-list, a test's callback, the recorded decision
+    in a replay), while the loop's duty is fixed: never act on a call whose
+    checks no one acknowledged.
+
+    What the loop relies on: it calls ``decide`` for *every* computer call,
+    before executing any of its actions. ``decide`` must return a
+    :class:`Verdict` and never approve a check that no one decided on; it
+    should start with :func:`screen`. On ``approved=True`` the loop
+    acknowledges all the call's checks and executes it; otherwise it stops the
+    run (``SAFETY_DENIED``) and executes nothing. It may raise (the loop then
+    stops with an error and acknowledges nothing). ``current_url`` is the page
+    the call would act on; ``watched`` is True when a human can see the
+    browser. A gate never touches the browser. Structural: no subclassing.
     """
 
     async def decide(

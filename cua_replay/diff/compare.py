@@ -26,7 +26,6 @@ from typing import Any, Final
 from ..cassette.store import Cassette, load_cassette
 from ..cassette.view import RunView, describe, view
 from ..errors import CuaReplayError, InvalidCassette
-from ..images import image_distance
 from .align import align
 from .model import (
     DIFFERENT_KINDS,
@@ -167,6 +166,13 @@ def _close(a: float, b: float, relative: float) -> bool:
     return abs(a - b) <= relative * max(abs(a), abs(b))
 
 
+def _image_distance(a: bytes, b: bytes) -> float:
+    """:func:`cua_replay.images.image_distance`; Pillow is imported only when screenshots differ."""
+    from ..images import image_distance
+
+    return image_distance(a, b)
+
+
 def outcomes(run_a: RunView, run_b: RunView, options: DiffOptions) -> list[Outcome]:
     result: list[Outcome] = []
     a, b = run_a.cassette, run_b.cassette
@@ -183,7 +189,7 @@ def outcomes(run_a: RunView, run_b: RunView, options: DiffOptions) -> list[Outco
     if sa is None or sb is None or da is None or db is None:
         add("final_screenshot", da, db, da == db)
     else:
-        dist = 0.0 if da == db else image_distance(a.blob(sa), b.blob(sb))
+        dist = 0.0 if da == db else _image_distance(a.blob(sa), b.blob(sb))
         add(
             "final_screenshot",
             da,

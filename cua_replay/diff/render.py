@@ -14,16 +14,15 @@ from __future__ import annotations
 import base64
 from html import escape
 from io import StringIO
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from rich.console import Console
-from rich.markup import escape as rich_escape
-from rich.table import Table
-
-from ..cassette.store import Cassette
-from ..images import png_size
-from ..report.overlay import action_svg
 from .model import DIFFERENT_KINDS, DiffResult, Element, FolderDiff, Pair
+
+if TYPE_CHECKING:
+    from ..cassette.store import Cassette
+
+# Each renderer imports what only it needs (rich for text; Pillow and the report's
+# overlay for HTML), so ``cua-replay diff`` starts without the others.
 
 MAX_TEXT_PAIRS: Final = 30
 MAX_HTML_PAIRS: Final = 60
@@ -58,6 +57,10 @@ def _pair_line(pair: Pair) -> str:
 
 
 def render_text(result: DiffResult, *, width: int = 120, color: bool = False) -> str:
+    from rich.console import Console
+    from rich.markup import escape as rich_escape
+    from rich.table import Table
+
     out = StringIO()
     console = Console(
         file=out, width=width, force_terminal=color, no_color=not color, highlight=False
@@ -103,6 +106,9 @@ def render_json(result: DiffResult | FolderDiff) -> str:
 
 
 def render_folder_text(result: FolderDiff, *, width: int = 120, color: bool = False) -> str:
+    from rich.console import Console
+    from rich.markup import escape as rich_escape
+
     out = StringIO()
     console = Console(
         file=out, width=width, force_terminal=color, no_color=not color, highlight=False
@@ -150,6 +156,9 @@ table{border-collapse:collapse} td,th{border:1px solid #ddd;padding:.25em .5em;t
 
 
 def _shot(cassette: Cassette, element: Element) -> str:
+    from ..images import png_size
+    from ..report.overlay import action_svg
+
     caption = f'<div class="caption">step {element.step}: {escape(element.summary)}</div>'
     if element.kind == "message":
         return caption + f'<div class="message">{escape(element.text or "")}</div>'

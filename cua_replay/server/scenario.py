@@ -25,7 +25,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..actions import parse_call
-from ..errors import CuaReplayError, InvalidAction
+from ..errors import InvalidAction
+from ..errors import ScenarioError as ScenarioError  # defined with the error tree; re-exported
 from ..geometry import Viewport
 
 SafetyCode = Literal["malicious_instructions", "irrelevant_domain", "sensitive_domain"]
@@ -47,10 +48,6 @@ SAFETY_MESSAGES: dict[str, str] = {
         "proceed."
     ),
 }
-
-
-class ScenarioError(CuaReplayError, ValueError):
-    """A scenario file or name that cannot be used; the message says where and why."""
 
 
 class _Model(BaseModel):

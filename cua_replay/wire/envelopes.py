@@ -22,7 +22,13 @@ class Flavour(Enum):
 
 @dataclass
 class APIError(Exception):
-    """A 4xx/5xx answer: status, the OpenAI error fields, and extra response headers."""
+    """A 4xx/5xx answer: status, the OpenAI error fields, and extra response headers.
+
+    A wire-level error, not one of cua-replay's errors (so not a
+    ``CuaReplayError``): the fake server raises it internally and answers it
+    over HTTP as the API's error envelope; users see it as the SDK's own
+    ``openai.APIStatusError``, never as this class.
+    """
 
     status: int
     message: str
