@@ -21,6 +21,7 @@ from .replay.behaviour import WatchedAsRecorded
 from .replay.options import ReplayOptions
 from .replay.session import ReplayReport, ReplaySession
 from .safety import SafetyGate
+from .settings import Settings
 
 if TYPE_CHECKING:
     from .loop import RunResult
@@ -121,3 +122,27 @@ async def _replay_recorded(
     )
     loop = Loop(session.backend, executor, gate, config, listeners=listeners, domains=executor)
     return await loop.run(resolved.task)
+
+
+def resumed_options(
+    options: RunOptions, cassette: Cassette, *, explicit: Iterable[str] = ()
+) -> RunOptions:
+    """``options`` with what the recording says filled in: the run being resumed.
+
+    The task, start page, model, tool and display come from the recording
+    where ``options`` leaves them unset; the run settings the recording holds
+    (:class:`~cua_replay.cassette.format.RunSettings`) come from it unless
+    named in ``explicit`` (the options the user gave), since the replayed
+    steps only match when the run is set up as it was.
+    """
+    check_repeatable(cassette)
+    manifest = cassette.manifest
+    changes: dict[str, Any] = {}
+    for name in ("task", "start_url", "tool", "display"):
+        if getattr(options, name) is None:
+            changes[name] = getattr(manifest, name)
+    settings = options.settings or Settings()
+    if settings.model is None and manifest.model is not None:
+        settings = settings.replace("the recording", model=manifest.model)
+    changes["settings"] = settings
+    return dataclasses.replace(options, **changes).with_recorded(manifest.settings, keep=explicit)

@@ -14,7 +14,8 @@ from ..cassette.store import load_cassette
 from ..console import ConsoleView
 from ..events import StopReason
 from ..images import parse_rect
-from ..replay.resume import check_from_step, resume_backend, resumed_options
+from ..replay.resume import check_from_step, resume_backend
+from ..rerun import resumed_options
 from ..run import RunOptions, parse_display, run_task
 from ..settings import Settings
 from ._errors import reported

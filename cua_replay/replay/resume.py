@@ -39,7 +39,6 @@ no encrypted reasoning, so only full-history recordings carry any).
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,7 +52,6 @@ from .session import ReplaySession
 
 if TYPE_CHECKING:
     from ..backends import ModelBackend
-    from ..run import RunOptions
 
 
 class ResumeBackend:
@@ -166,32 +164,3 @@ def resume_backend(
     if not isinstance(cassette, Cassette):
         cassette = load_cassette(cassette)
     return ResumeBackend(cassette, live, from_step=from_step, options=options)
-
-
-def resumed_options(
-    options: RunOptions, cassette: Cassette, *, explicit: Iterable[str] = ()
-) -> RunOptions:
-    """``options`` with what the recording says filled in: the run being resumed.
-
-    The task, start page, model, tool and display come from the recording
-    where ``options`` leaves them unset; the run settings the recording holds
-    (:class:`~cua_replay.cassette.format.RunSettings`) come from it unless
-    named in ``explicit`` (the options the user gave), since the replayed
-    steps only match when the run is set up as it was.
-    """
-    import dataclasses
-
-    from ..rerun import check_repeatable
-    from ..settings import Settings
-
-    check_repeatable(cassette)
-    manifest = cassette.manifest
-    changes: dict[str, Any] = {}
-    for name in ("task", "start_url", "tool", "display"):
-        if getattr(options, name) is None:
-            changes[name] = getattr(manifest, name)
-    settings = options.settings or Settings()
-    if settings.model is None and manifest.model is not None:
-        settings = settings.replace("the recording", model=manifest.model)
-    changes["settings"] = settings
-    return dataclasses.replace(options, **changes).with_recorded(manifest.settings, keep=explicit)

@@ -19,8 +19,8 @@ from cua_replay.cli.run import run as run_command
 from cua_replay.errors import InvalidSetting
 from cua_replay.events import StopReason
 from cua_replay.record import Recorder
-from cua_replay.replay.resume import resume_backend, resumed_options
-from cua_replay.rerun import replay_cassette
+from cua_replay.replay.resume import resume_backend
+from cua_replay.rerun import replay_cassette, resumed_options
 from cua_replay.run import RunOptions
 from cua_replay.server import FakeResponsesServer, load_scenario
 from tests.cassette.replaying import manifest_for, record, replay_recorded
