@@ -144,12 +144,16 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
-class _TeeStream(httpx2.SyncByteStream):
-    def __init__(self, inner: httpx2.SyncByteStream, capture: _Capture) -> None:
+class _TeeStream(httpx2.SyncByteStream, httpx2.AsyncByteStream):
+    """The response body passed to the client as it arrives, a copy going to the capture."""
+
+    def __init__(self, inner: httpx2.SyncByteStream | httpx2.AsyncByteStream, capture: _Capture):
         self._inner = inner
         self._capture = capture
 
     def __iter__(self) -> Iterator[bytes]:
+        if not isinstance(self._inner, httpx2.SyncByteStream):
+            raise TypeError("the inner transport returned an async stream to a sync client")
         try:
             for chunk in self._inner:
                 self._capture.feed(chunk)
@@ -162,26 +166,24 @@ class _TeeStream(httpx2.SyncByteStream):
 
     def close(self) -> None:
         try:
-            self._inner.close()
+            if isinstance(self._inner, httpx2.SyncByteStream):
+                self._inner.close()
         finally:
             self._capture.finish(self._capture.closed_early())
-
-
-class _AsyncTeeStream(httpx2.AsyncByteStream):
-    def __init__(self, inner: httpx2.AsyncByteStream, capture: _Capture) -> None:
-        self._inner = inner
-        self._capture = capture
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         # An explicit iterator, not an async generator: a client that stops reading
         # early (the SDK, once it has its final event) would leave a suspended
         # generator for the garbage collector to finalize while httpx closes the
         # stream underneath it ("async generator already executing").
+        if not isinstance(self._inner, httpx2.AsyncByteStream):
+            raise TypeError("the inner transport returned a sync stream to an async client")
         return _AsyncTee(self._inner.__aiter__(), self._capture)
 
     async def aclose(self) -> None:
         try:
-            await self._inner.aclose()
+            if isinstance(self._inner, httpx2.AsyncByteStream):
+                await self._inner.aclose()
         finally:
             self._capture.finish(self._capture.closed_early())
 
@@ -208,73 +210,90 @@ class _AsyncTee:
         return chunk
 
 
-class RecordingTransport(httpx2.BaseTransport):
-    """Forwards to ``inner`` (default: a plain ``httpx2.HTTPTransport``) and reports to ``sink``.
+class RecordingTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
+    """Forwards to ``inner`` and reports each finished exchange to ``sink``, sync or async.
 
-    ``clock`` (seconds, monotonic) times the exchange and each event.
+    One class serves sync and async clients (as httpx's ``MockTransport`` does):
+    ``inner`` is the transport that really sends (default: a plain
+    ``HTTPTransport`` for a sync client, ``AsyncHTTPTransport`` for an async
+    one; or a mock transport in a test). ``clock`` (seconds, monotonic) times
+    the exchange and each event. A response the inner transport built whole
+    (a mock's ``json=``/``content=``) is recorded from its content, since the
+    client never reads such a body through the stream.
     """
 
     def __init__(
         self,
         sink: Sink,
-        inner: httpx2.BaseTransport | None = None,
+        inner: httpx2.BaseTransport | httpx2.AsyncBaseTransport | None = None,
         *,
         clock: Clock = time.perf_counter,
     ) -> None:
         self.sink = sink
-        self.inner = inner if inner is not None else httpx2.HTTPTransport()
+        self.inner = inner
         self._clock = clock
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        if self.inner is None:
+            self.inner = httpx2.HTTPTransport()
+        if not isinstance(self.inner, httpx2.BaseTransport):
+            raise InvalidSetting(
+                f"A sync client was given the async-only transport {self.inner!r} to record "
+                "through; pass a sync transport (or use async_recording_client).",
+                setting="transport",
+            )
         capture = _Capture(request, request.read(), self.sink, self._clock)
         try:
             response = self.inner.handle_request(request)
         except Exception as exc:
             capture.finish(_describe(exc))
             raise
-        capture.response(response)
-        stream = response.stream
-        if not isinstance(stream, httpx2.SyncByteStream):
-            capture.finish("the inner transport returned an async stream to a sync client")
-            return response
-        response.stream = _TeeStream(stream, capture)
-        return response
-
-    def close(self) -> None:
-        self.inner.close()
-
-
-class AsyncRecordingTransport(httpx2.AsyncBaseTransport):
-    """The async twin of :class:`RecordingTransport` (default inner: ``AsyncHTTPTransport``)."""
-
-    def __init__(
-        self,
-        sink: Sink,
-        inner: httpx2.AsyncBaseTransport | None = None,
-        *,
-        clock: Clock = time.perf_counter,
-    ) -> None:
-        self.sink = sink
-        self.inner = inner if inner is not None else httpx2.AsyncHTTPTransport()
-        self._clock = clock
+        return self._tee(response, capture)
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        if self.inner is None:
+            self.inner = httpx2.AsyncHTTPTransport()
+        if not isinstance(self.inner, httpx2.AsyncBaseTransport):
+            raise InvalidSetting(
+                f"An async client was given the sync-only transport {self.inner!r} to record "
+                "through; pass an async transport (or use recording_client).",
+                setting="transport",
+            )
         capture = _Capture(request, await request.aread(), self.sink, self._clock)
         try:
             response = await self.inner.handle_async_request(request)
         except Exception as exc:
             capture.finish(_describe(exc))
             raise
+        return self._tee(response, capture)
+
+    @staticmethod
+    def _tee(response: httpx2.Response, capture: _Capture) -> httpx2.Response:
         capture.response(response)
-        stream = response.stream
-        if not isinstance(stream, httpx2.AsyncByteStream):
-            capture.finish("the inner transport returned a sync stream to an async client")
+        content = getattr(response, "_content", None)
+        if isinstance(content, bytes):  # built whole: the client will not read the stream
+            capture.feed(content)
+            capture.exhausted = True
+            capture.finish()
             return response
-        response.stream = _AsyncTeeStream(stream, capture)
+        stream = response.stream
+        if not isinstance(stream, httpx2.SyncByteStream | httpx2.AsyncByteStream):
+            capture.finish(f"the inner transport returned an unreadable stream {stream!r}")
+            return response
+        response.stream = _TeeStream(stream, capture)
         return response
 
+    def close(self) -> None:
+        if isinstance(self.inner, httpx2.BaseTransport):
+            self.inner.close()
+
     async def aclose(self) -> None:
-        await self.inner.aclose()
+        if isinstance(self.inner, httpx2.AsyncBaseTransport):
+            await self.inner.aclose()
+
+
+AsyncRecordingTransport = RecordingTransport
+"""The same class: one recording transport serves ``OpenAI`` and ``AsyncOpenAI`` alike."""
 
 
 def _split(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -324,4 +343,4 @@ def async_recording_client(
         transport = httpx2.AsyncHTTPTransport(**options)
     elif options:
         raise _both(options)
-    return DefaultAsyncHttpxClient(transport=AsyncRecordingTransport(sink, transport), **kwargs)
+    return DefaultAsyncHttpxClient(transport=RecordingTransport(sink, transport), **kwargs)

@@ -498,3 +498,39 @@ def test_the_async_transport_reports_an_exchange_once_when_closed_early() -> Non
         asyncio.run(go(server.urls.openai_base_url + "/responses"))
     (exchange,) = seen
     assert exchange.status == 200
+
+
+def test_a_mock_transport_records_every_exchange(tmp_path: Path) -> None:
+    """A mock built whole (``json=``) is never read through its stream; it is recorded anyway."""
+    body = {
+        "id": "resp_mock",
+        "object": "response",
+        "created_at": 1,
+        "model": "computer-use-preview",
+        "status": "completed",
+        "output": [
+            {
+                "type": "message",
+                "id": "msg_1",
+                "role": "assistant",
+                "status": "completed",
+                "content": [{"type": "output_text", "text": "done", "annotations": []}],
+            }
+        ],
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "tools": [],
+    }
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, json=body)
+
+    recorder = Recorder.open(tmp_path / "mock", new_manifest(task="t"), environ={})
+    client = recording_client(recorder.exchange, transport=httpx2.MockTransport(handler))
+    with OpenAI(base_url="http://mock.invalid/v1", api_key="sk-x", http_client=client) as sdk:
+        for _ in range(2):
+            assert sdk.responses.create(model="computer-use-preview", input="go").output_text
+    recorder.close()
+    cassette = load_cassette(tmp_path / "mock")
+    assert len(cassette.steps) == 2
+    assert all(step.response == body for step in cassette.steps)
