@@ -78,10 +78,19 @@ fi
 
 # The code stays clean: any lint, format or type finding fails the run before pytest.
 checked=(cua_replay tests tools)
+check() {  # check FIX COMMAND...: run COMMAND; on a finding, say what to do and stop
+  local fix="$1"; shift
+  if ! "$@"; then
+    echo "bootstrap: ${*#"$venv"/bin/} found problems (above); $fix, then run again." >&2
+    exit 1
+  fi
+}
 echo "bootstrap: ruff check, ruff format --check, mypy --strict cua_replay"
-"$venv/bin/ruff" check --quiet "${checked[@]}"
-"$venv/bin/ruff" format --check --quiet "${checked[@]}"
-"$venv/bin/mypy" --strict cua_replay
+check "fix them (many: $venv/bin/ruff check --fix ${checked[*]})" \
+  "$venv/bin/ruff" check --quiet "${checked[@]}"
+check "run $venv/bin/ruff format ${checked[*]}" \
+  "$venv/bin/ruff" format --check --quiet "${checked[@]}"
+check "fix the types" "$venv/bin/mypy" --strict cua_replay
 
 # All cores; loadfile keeps each test file on one worker, so a module's expensive
 # fixtures (recordings, a browser session) are built once and its tests keep
