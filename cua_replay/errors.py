@@ -9,6 +9,7 @@
     ├── InvalidSafetyPolicy (ValueError) a safety gate spec or policy that cannot decide anything
     ├── InvalidDomainEntry (ValueError)  an allow/block entry that is not a bare host name
     ├── ChromiumNotFound (RuntimeError)  no Chromium to drive, with how to get one
+    ├── MissingExtra (ImportError)       an integration whose tool (an extra) is not installed
     ├── FixtureSiteError (RuntimeError)  the bundled fixture site is missing or unreadable
     ├── ExecutorError (RuntimeError)     the browser could not do what an executor asked
     ├── MissingSetting (ValueError)      a model connection setting or credential nobody gave
@@ -134,6 +135,20 @@ class InvalidDomainEntry(CuaReplayError, ValueError):
 
 class ChromiumNotFound(CuaReplayError, RuntimeError):
     """No Chromium executable could be found for Playwright to launch."""
+
+
+class MissingExtra(CuaReplayError, ImportError):
+    """An integration imported without the tool it adapts, e.g. the vcrpy adapter without vcrpy.
+
+    Raised when the integration module is imported, so the user learns it at
+    the top of a test run, not from a failure deep inside a call. Also an
+    ``ImportError``: ``pytest.importorskip`` and ``except ImportError`` work.
+    """
+
+    def __init__(self, package: str, extra: str) -> None:
+        self.package = package
+        self.extra = extra
+        super().__init__(f"{package} is not installed: pip install 'cua-replay[{extra}]'")
 
 
 class FixtureSiteError(CuaReplayError, RuntimeError):

@@ -2,11 +2,14 @@
 # Set up everything cua-replay needs, then run the demo or the test suite.
 #
 #   tools/bootstrap.sh demo            # venv + package + Chromium, then `cua-replay demo`
-#   tools/bootstrap.sh test [ARGS...]  # venv + package + test deps + Chromium, then pytest ARGS
+#   tools/bootstrap.sh test [ARGS...]  # venv + package[test] + Chromium, then ruff, mypy
+#                                      # and pytest ARGS on all cores (pytest-xdist)
 #
 # Idempotent: a second run reinstalls nothing unless pyproject.toml changed.
 # Env: PYTHON (interpreter, default python3), CUA_REPLAY_VENV (default .venv),
 #      CUA_REPLAY_CHROMIUM (use this browser), HYPOTHESIS_PROFILE (ci | dev | thorough).
+# Test mode: pytest runs with `-n auto --dist loadfile`; ARGS come after, so `-n 0`
+# runs it in one process, and PYTEST_XDIST_AUTO_NUM_WORKERS=N sets the worker count.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -34,15 +37,25 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 vpy="$venv/bin/python"
 
-# Reinstall only when the dependency set changed.
-extra="test"
-stamp="$venv/.cua-replay-$extra.stamp"
+# The demo needs the base install; the tests need the test extra (pytest, vcrpy,
+# hypothesis, the pytest plugins, ruff, mypy). Each install is stamped with
+# pyproject.toml's hash and redone only when that changes; the test install
+# also covers the demo.
+case "$mode" in
+  demo) spec="."; accept="demo test" ;;
+  test) spec=".[test]"; accept="test" ;;
+esac
 want="$("$vpy" -c 'import hashlib; print(hashlib.sha256(open("pyproject.toml", "rb").read()).hexdigest())')"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "bootstrap: installing cua-replay[$extra] into $venv"
+installed=""
+for kind in $accept; do
+  stamp="$venv/.cua-replay-$kind.stamp"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then installed="$kind"; fi
+done
+if [ -z "$installed" ]; then
+  echo "bootstrap: installing cua-replay ($spec) into $venv"
   "$vpy" -m pip install --quiet --disable-pip-version-check --upgrade pip
-  "$vpy" -m pip install --quiet --disable-pip-version-check -e ".[$extra]"
-  echo "$want" > "$stamp"
+  "$vpy" -m pip install --quiet --disable-pip-version-check -e "$spec"
+  echo "$want" > "$venv/.cua-replay-$mode.stamp"
 fi
 
 # A Chromium for Playwright: the OS package when we are root, else Playwright's download.
@@ -59,7 +72,36 @@ if ! "$venv/bin/cua-replay" doctor >/dev/null 2>&1; then
 fi
 "$venv/bin/cua-replay" doctor
 
-case "$mode" in
-  demo) exec "$venv/bin/cua-replay" demo "$@" ;;
-  test) exec "$vpy" -m pytest "$@" ;;
-esac
+if [ "$mode" = demo ]; then
+  exec "$venv/bin/cua-replay" demo "$@"
+fi
+
+# The code stays clean: any lint, format or type finding fails the run before pytest.
+checked=(cua_replay tests tools)
+check() {  # check FIX COMMAND...: run COMMAND; on a finding, say what to do and stop
+  local fix="$1"; shift
+  if ! "$@"; then
+    echo "bootstrap: ${*#"$venv"/bin/} found problems (above); $fix, then run again." >&2
+    exit 1
+  fi
+}
+echo "bootstrap: ruff check, ruff format --check, mypy --strict cua_replay"
+check "fix them (many: $venv/bin/ruff check --fix ${checked[*]})" \
+  "$venv/bin/ruff" check --quiet "${checked[@]}"
+check "run $venv/bin/ruff format ${checked[*]}" \
+  "$venv/bin/ruff" format --check --quiet "${checked[@]}"
+check "fix the types" "$venv/bin/mypy" --strict cua_replay
+
+# All cores; loadfile keeps each test file on one worker, so a module's expensive
+# fixtures (recordings, a browser session) are built once and its tests keep
+# their order. `-p no:xdist` in ARGS turns it off.
+parallel=(-n auto --dist loadfile)
+for arg in "$@"; do
+  case "$arg" in *no:xdist*) parallel=() ;; esac
+done
+status=0
+"$vpy" -m pytest "${parallel[@]}" "$@" || status=$?
+if [ "$status" = 5 ]; then
+  echo "bootstrap: pytest collected no tests${*:+ for: $*} (exit 5); check the paths, -k and -m given." >&2
+fi
+exit "$status"

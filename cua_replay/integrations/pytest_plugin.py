@@ -33,7 +33,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pytest
+try:  # loaded by pytest itself (entry point pytest11); imported by hand it needs the extra
+    import pytest
+except ModuleNotFoundError as missing:
+    if missing.name != "pytest":
+        raise
+    from ..errors import MissingExtra
+
+    raise MissingExtra("pytest", "pytest") from None
 
 if TYPE_CHECKING:
     from ..backends import ModelBackend

@@ -69,7 +69,7 @@ from ..cassette.blobs import digest_of
 from ..cassette.canonical import canonicalize, dumps
 from ..cassette.redact import KEEP_QUERY, RedactionPolicy, Redactor
 from ..cassette.store import load_cassette
-from ..errors import CassetteNotFound
+from ..errors import CassetteNotFound, MissingExtra
 from ._vcr_interactions import (
     as_bytes,
     blob_loader,
@@ -77,6 +77,13 @@ from ._vcr_interactions import (
     parse_json,
     save_interactions,
 )
+
+try:  # the adapter is for vcrpy: say so at import, not from deep inside a call
+    import vcr as _vcrpy  # type: ignore[import-untyped]  # noqa: F401
+except ModuleNotFoundError as missing:
+    if missing.name != "vcr":
+        raise
+    raise MissingExtra("vcrpy", "vcr") from None
 
 SERIALIZER_SUFFIXES: Final = (".yaml", ".yml", ".json")
 CREDENTIAL_HEADERS: Final = frozenset(
