@@ -155,7 +155,7 @@ def screenshots(count: int, target: int = TARGET_PNG_BYTES) -> list[bytes]:
     for index in range(count):
         path = cache / f"{index:04d}.png"
         if not path.exists():
-            tmp = path.with_name(f".{path.name}.tmp")
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
             tmp.write_bytes(_screenshot(index, target))
             tmp.replace(path)
         pngs.append(path.read_bytes())

@@ -1,4 +1,6 @@
 """Integrations with other test tools: the pytest plugin and the vcrpy adapter.
 
-Each imports its tool on use, so installing cua-replay does not require them.
+Each needs its tool, installed with an extra (``cua-replay[pytest]``,
+``cua-replay[vcr]``); importing one without it raises
+:class:`~cua_replay.errors.MissingExtra` naming the extra to install.
 """
