@@ -56,6 +56,8 @@ _EXPORTS: dict[str, str] = {
     "replay_cassette": ".rerun",
     "async_replay_client": ".replay",
     "replay_client": ".replay",
+    "MatchPolicy": ".replay",
+    "ReplayOptions": ".replay",
     "FakeResponsesServer": ".server",
     "Scenario": ".server",
     "load_scenario": ".server",
@@ -72,6 +74,7 @@ _EXPORTS: dict[str, str] = {
     "FixtureSiteError": ".errors",
     "InvalidAction": ".errors",
     "InvalidCassette": ".errors",
+    "MissingExtra": ".errors",
     "InvalidDomainEntry": ".errors",
     "InvalidImage": ".errors",
     "InvalidSafetyPolicy": ".errors",
@@ -119,6 +122,7 @@ if _typing.TYPE_CHECKING:
         InvalidSafetyPolicy,
         InvalidSetting,
         InvalidViewport,
+        MissingExtra,
         MissingSetting,
         ModelStreamError,
         NetworkBlocked,
@@ -130,7 +134,7 @@ if _typing.TYPE_CHECKING:
     from .geometry import Position, Viewport
     from .keys import KeyStroke, chord, map_keys
     from .record import Recorder, async_recording_client, new_manifest, recording_client
-    from .replay import async_replay_client, replay_client
+    from .replay import MatchPolicy, ReplayOptions, async_replay_client, replay_client
     from .replay.http import NotReplayable
     from .rerun import replay_cassette
     from .run import RunOptions, TaskOutcome, run_task
@@ -163,6 +167,8 @@ __all__ = [
     "InvalidViewport",
     "KeyStroke",
     "Keypress",
+    "MatchPolicy",
+    "MissingExtra",
     "MissingSetting",
     "ModelBackend",
     "ModelStreamError",
@@ -172,6 +178,7 @@ __all__ = [
     "Position",
     "Recorder",
     "ReplayMismatch",
+    "ReplayOptions",
     "RunOptions",
     "SafetyGate",
     "Scenario",
