@@ -26,7 +26,7 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from openai import APIError
 from openai.types.responses import Response, ResponseComputerToolCall
@@ -49,26 +49,12 @@ from .events import (
 )
 from .geometry import Viewport
 
+if TYPE_CHECKING:
+    from .backends import ModelBackend
+    from .executors.base import Executor
+    from .safety import SafetyGate
+
 logger = logging.getLogger(__name__)
-
-
-class Backend(Protocol):
-    async def create(self, request: dict[str, Any]) -> Response: ...
-
-
-class Gate(Protocol):
-    async def decide(
-        self, call: ResponseComputerToolCall, *, current_url: str, watched: bool
-    ) -> Any: ...
-
-
-class LoopExecutor(Protocol):
-    async def execute(self, action: Any) -> None: ...
-
-    async def screenshot(self) -> bytes: ...
-
-    @property
-    def current_url(self) -> str: ...
 
 
 class Blocklist(Protocol):
@@ -144,9 +130,9 @@ class Loop:
 
     def __init__(
         self,
-        backend: Backend,
-        executor: LoopExecutor,
-        gate: Gate,
+        backend: ModelBackend,
+        executor: Executor,
+        gate: SafetyGate,
         config: LoopConfig,
         *,
         listeners: Iterable[Listener] = (),

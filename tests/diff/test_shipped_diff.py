@@ -23,13 +23,12 @@ import json
 from pathlib import Path
 
 import pytest
-import typer
 from click.testing import Result
 from typer.testing import CliRunner
 
 diff = pytest.importorskip("cua_replay.diff")
 
-from cua_replay.cli.main import app  # noqa: E402
+from cua_replay.cli.main import COMMANDS, app  # noqa: E402
 
 SHIPPED = Path(__file__).resolve().parents[2] / "cassettes"
 V1 = SHIPPED / "model-v1"
@@ -133,15 +132,9 @@ def test_each_version_against_itself_is_the_same() -> None:
 
 
 def _invoke(*args: str) -> Result:
-    """Run ``cua-replay diff ARGS``: through the main CLI once ``diff`` is wired into it,
-    else through the command function alone (the same code, as its own one-command app)."""
-    from cua_replay.cli.diff import diff as diff_command
-
-    if any(c.name == "diff" for c in app.registered_commands):
-        return CliRunner().invoke(app, ["diff", *args])
-    alone = typer.Typer()
-    alone.command()(diff_command)
-    return CliRunner().invoke(alone, list(args))
+    """Run ``cua-replay diff ARGS`` through the main CLI."""
+    assert "diff" in COMMANDS
+    return CliRunner().invoke(app, ["diff", *args])
 
 
 def test_the_cli_exits_1_because_behaviour_differs() -> None:
