@@ -57,13 +57,33 @@ def run_options(
 
 
 def check_repeatable(cassette: Cassette) -> None:
-    """Raise :class:`InvalidCassette` unless the manifest names the task and the model."""
+    """Raise :class:`InvalidCassette` unless our loop ran this recording and can run it again.
+
+    A cassette of another client (recorded from its HTTP traffic only: no step
+    holds an action the loop executed, or no task and model in the manifest) is
+    replayed for that client, not re-run by ours; the error says how.
+    """
     manifest = cassette.manifest
+    directory = cassette.directory
+    instead = (
+        f"replay it for the client that made it: `cua-replay serve --cassette {directory}` "
+        f"(any language) or `replay_client('{directory}')` (Python), or show/report/diff it."
+    )
+    from_wire = any(
+        item.get("type") == "computer_call"
+        for step in cassette.steps
+        for item in (step.response or {}).get("output") or []
+        if isinstance(item, dict)
+    ) and not any(step.actions or step.observations for step in cassette.steps)
+    if from_wire:
+        raise InvalidCassette(
+            f"{directory} was recorded from another client's HTTP traffic, not by "
+            f"`cua-replay run`, so our loop cannot re-run it; {instead}"
+        )
     if not manifest.task or not manifest.model:
         raise InvalidCassette(
-            f"{cassette.directory}/run.json names no task or model (task={manifest.task!r}, "
-            f"model={manifest.model!r}), so the run cannot be repeated in-process. Replay it "
-            "through the recording transport or the fake server instead."
+            f"{directory}/run.json names no task or model (task={manifest.task!r}, "
+            f"model={manifest.model!r}), so the run cannot be repeated in-process; {instead}"
         )
 
 

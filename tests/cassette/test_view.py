@@ -83,3 +83,14 @@ def test_the_loop_record_and_the_describer_agree_for_shipped_cassettes() -> None
     run = view(load_cassette(SHIPPED / "demo"))
     assert run.actions and all(done.executed for done in run.actions)
     assert describe(run.actions[0].action).split()[0] == run.actions[0].action["type"]
+
+
+@pytest.mark.parametrize("executor", ["browser", "recorded"])
+def test_replay_says_which_command_fits_another_clients_recording(
+    toolset: Path, executor: str
+) -> None:
+    result = CliRunner().invoke(app, ["replay", str(toolset), "--executor", executor])
+    assert result.exit_code == 2, result.output
+    [line] = [line for line in result.output.splitlines() if line.strip()]
+    assert "recorded from another client's HTTP traffic" in line
+    assert f"serve --cassette {toolset}" in line and "replay_client" in line
