@@ -56,6 +56,7 @@ What to know:
 from __future__ import annotations
 
 import contextlib
+import copy
 import fnmatch
 import os
 import threading
@@ -162,6 +163,16 @@ class RequestFilter:
     ) -> None:
         self.redactor = Redactor.from_env(os.environ if environ is None else environ, policy)
         self.cache = cache
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> RequestFilter:
+        """A copy with its own redactor and the same process-wide image cache.
+
+        pytest-recording deep-copies ``vcr_config()``; the cache (and its lock) is
+        shared on purpose: the persister saves the images the filter took out.
+        """
+        clone = copy.copy(self)
+        clone.redactor = copy.deepcopy(self.redactor, memo)
+        return clone
 
     def __call__(self, request: Any) -> Any:
         redactor = self.redactor
