@@ -170,6 +170,14 @@ class HttpReplayer:
             request = None
         if not isinstance(request, dict):
             return _envelope(400, INVALID_JSON, code=None), None, None, False
+        return self.create(request)
+
+    def create(self, request: dict[str, Any]) -> tuple[Answer, int | None, int | None, bool]:
+        """The answer to a create request already parsed: ``(answer, step, attempt, streamed)``.
+
+        In-process callers (the replay session) come in here with the loop's own
+        request object, so nothing is serialized and parsed again.
+        """
         streamed = request.get("stream") is True
         with self._lock:
             retrying = self._retrying

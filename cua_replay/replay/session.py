@@ -4,15 +4,14 @@ A :class:`ReplaySession` turns one cassette into the three things the loop
 engine takes, each checking the replayed run against the recording as it goes:
 
 * :attr:`~ReplaySession.backend`, a :class:`~cua_replay.backends.ModelBackend`:
-  the SDK backend the live run used, over the replay transport
-  (:mod:`.transport`) instead of the network, as recording is the SDK backend
-  over the recording transport. Each request is checked by the
-  :class:`~.cursor.ReplayCursor` and answered with the recorded step's
-  outcome; a step whose request failed fails the same way, raised by the SDK
-  itself (``openai.BadRequestError``, ``APIConnectionError``, ...), so the
-  replayed run stops as the recorded one did. The loop never saw the recorded
-  retries, so they are not replayed here (the transport replays them for code
-  that drives its own client);
+  each request goes through the same HTTP replay decisions as any client's
+  (:class:`~.http.HttpReplayer`, over the :class:`~.cursor.ReplayCursor`), without
+  being serialized, and the answer comes back as the SDK would hand it: the
+  recorded ``Response``, or the error the SDK raises for the recorded failure
+  (``openai.BadRequestError``, ``APIConnectionError``, ...), so the replayed run
+  stops as the recorded one did. The loop never saw the recorded retries, so
+  they are not replayed here (the transport replays them for code that drives
+  its own client);
 * :attr:`~ReplaySession.listener`, a loop listener that checks every executed
   action (step, call, index, and the action itself, field by field) and every
   safety decision (approved or not, and the check codes) against the recording;
@@ -43,6 +42,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import httpx2
+
 from ..cassette.store import Cassette
 from ..errors import BackendClosed, Difference, ReplayMismatch
 from ..events import Stopped
@@ -50,13 +51,13 @@ from .behaviour import RecordedGate, ReplayListener
 from .cursor import ReplayCursor
 from .matchers import MatchPolicy
 from .options import ReplayOptions
+from .outcome import Answered, outcome_of
 
 if TYPE_CHECKING:
+    from openai import AsyncOpenAI
     from openai.types.responses import Response
 
-    from ..backends import SDKBackend
     from ..loop import RunResult
-    from .transport import ReplayTransport
 
 __all__ = [
     "RecordedGate",
@@ -219,57 +220,66 @@ def _stop_mismatch(cassette: Cassette, live: Stopped) -> ReplayMismatch | None:
 class ReplayBackend:
     """A :class:`~cua_replay.backends.ModelBackend` answering from the recording, step by step.
 
-    The SDK over the replay transport: requests are serialized, checked and
-    answered as on the wire. A divergence the
-    transport answered with a 400 is raised as the :class:`ReplayMismatch`
-    behind it, and kept as the session's failure.
+    The replay core's answer, handed to the loop as the SDK would hand it: the
+    request (the loop's own object, never serialized) goes through the same
+    :class:`~.http.HttpReplayer` as any HTTP client's, and its answer becomes
+    the recorded ``Response``, or the error the SDK raises for that HTTP answer
+    (built by the SDK itself from the status and body), so the replayed run
+    stops as the recorded one did. A divergence is raised as the
+    :class:`ReplayMismatch` behind it and kept as the session's failure. The loop
+    never saw the recorded retries, so they are not replayed here.
     """
 
     def __init__(self, session: ReplaySession) -> None:
+        from .http import HttpReplayer
+
         self.session = session
         self.closed = False
-        self._sdk: SDKBackend | None = None
-        self._transport: ReplayTransport | None = None
-
-    def _backend(self) -> tuple[SDKBackend, ReplayTransport]:
-        if self._sdk is None or self._transport is None:
-            from openai import AsyncOpenAI
-
-            from ..backends import SDKBackend
-            from .transport import AsyncReplayClient, ReplayTransport
-
-            self._transport = ReplayTransport(self.session.cursor, attempts=False)
-            client = AsyncOpenAI(
-                api_key="replay",
-                base_url=REPLAY_BASE_URL,
-                max_retries=0,
-                http_client=AsyncReplayClient(self._transport),
-            )
-            self._sdk = SDKBackend(client)
-        return self._sdk, self._transport
+        self._replayer = HttpReplayer(session.cursor, attempts=False)
+        self._client: AsyncOpenAI | None = None
 
     async def create(self, request: dict[str, Any]) -> Response:
+        from openai.types.responses import Response
+
         if self.closed:
             raise BackendClosed("This replay backend is closed (aclose() was called).")
-        sdk, transport = self._backend()
-        failures = len(transport.failures)
+        failures = len(self._replayer.failures)
         # The loop only ever takes the final response, so it is asked for whole; the
         # cursor aligns the delivery fields with the recording, so this never differs.
-        whole = {key: value for key, value in request.items() if key != "stream_options"}
-        whole["stream"] = False
-        try:
-            return await sdk.create(whole)
-        except Exception:
-            if len(transport.failures) > failures:
-                failure = transport.failures[failures]
-                if isinstance(failure, ReplayMismatch):
-                    raise self.session.fail(failure) from None
-            raise
+        answer, step, _, _ = self._replayer.create({**request, "stream": False})
+        if len(self._replayer.failures) > failures:
+            failure = self._replayer.failures[failures]
+            if isinstance(failure, ReplayMismatch):
+                raise self.session.fail(failure)
+        if answer.error is not None:
+            import openai
+
+            raise openai.APIConnectionError(message=str(answer.error), request=self._request())
+        if answer.status < 400 and step is not None:
+            ending = outcome_of(self.session.cassette.steps[step - 1]).ending
+            if isinstance(ending, Answered):
+                return Response.model_validate(ending.response)
+        raise self._sdk()._make_status_error_from_response(  # the SDK's own error mapping
+            httpx2.Response(
+                answer.status, headers=answer.headers, content=answer.body, request=self._request()
+            )
+        )
+
+    def _sdk(self) -> AsyncOpenAI:
+        if self._client is None:
+            from openai import AsyncOpenAI
+
+            self._client = AsyncOpenAI(api_key="replay", base_url=REPLAY_BASE_URL)
+        return self._client
+
+    @staticmethod
+    def _request() -> httpx2.Request:
+        return httpx2.Request("POST", f"{REPLAY_BASE_URL}/responses")
 
     async def aclose(self) -> None:
         self.closed = True
-        if self._sdk is not None:
-            await self._sdk.aclose()
+        if self._client is not None:
+            await self._client.close()
 
     def __repr__(self) -> str:
         session = self.session

@@ -13,7 +13,8 @@ from openai.types.responses import Response
 
 from cua_replay.backends import ModelBackend
 from cua_replay.cassette import Cassette, Manifest, load_cassette
-from cua_replay.loop import Loop, LoopConfig, LoopExecutor
+from cua_replay.executors import Executor
+from cua_replay.loop import Loop, LoopConfig
 from cua_replay.record import Recorder, new_manifest
 from cua_replay.replay.matchers import MatchPolicy
 from cua_replay.replay.options import ReplayOptions
@@ -124,7 +125,7 @@ def replay_recorded(
     match: str = "structural",
     rewrite: Rewrite | None = None,
     gate: SafetyGate | None = None,
-    executor: Callable[[ReplaySession], LoopExecutor] | None = None,
+    executor: Callable[[ReplaySession], Executor] | None = None,
     artifacts: Path | None = None,
 ) -> tuple[ReplaySession, ReplayReport]:
     """Replay without a browser (the recorded executor), optionally rewriting the requests."""
