@@ -197,13 +197,13 @@ class Recorder:
         if isinstance(event, RequestSent):
             self._flush()
             self._describe(event.request)
-            canonical = self.writer.canonical(event.request, self._recognise)
+            canonical, digest = self.writer.canonical_and_hash(event.request, self._recognise)
             self._fresh.clear()
             self._pending = {
                 "step": event.step,
                 "t": round(time.perf_counter() - self._started, 6),
                 "request": canonical,
-                "request_hash": self.writer.hash(canonical),
+                "request_hash": digest,
                 "observations": [self._initial] if self._initial is not None else [],
             }
             self._initial = None
@@ -372,12 +372,12 @@ class Recorder:
             request = {"$raw": last.request_body.decode("utf-8", "replace")}
         if isinstance(request, dict):
             self._describe(request)
-        canonical = self.writer.canonical(request)
+        canonical, digest = self.writer.canonical_and_hash(request)
         pending: dict[str, Any] = {
             "step": self._steps + 1,
             "t": round(time.perf_counter() - self._started, 6),
             "request": canonical,
-            "request_hash": self.writer.hash(canonical),
+            "request_hash": digest,
             "latency_ms": round(last.latency_ms, 3),
         }
         response = _response_of(last)
@@ -409,11 +409,11 @@ class Recorder:
             request = json.loads(last.request_body)
         except ValueError:
             request = {"$raw": last.request_body.decode("utf-8", "replace")}
-        canonical = self.writer.canonical(request)
+        canonical, digest = self.writer.canonical_and_hash(request)
         self._pending = {
             "step": self._steps + 1,
             "request": canonical,
-            "request_hash": self.writer.hash(canonical),
+            "request_hash": digest,
             "error": last.error or f"HTTP {last.status}",
         }
         self._attach_http(self._pending)
