@@ -140,7 +140,7 @@ class Recorder:
         self._steps = 0
         self._initial: Observation | None = None
         self._fresh: list[tuple[str, dict[str, Any]]] = []
-        """Screenshots captured since the last request, base64-encoded, with their references."""
+        """Screenshots captured since the last request, as data URLs, with their references."""
         self.closed = False
 
     @classmethod
@@ -211,7 +211,10 @@ class Recorder:
         elif isinstance(event, ScreenshotCaptured):
             digest, size = self.writer.store_image(event.png)
             ref = blob_ref(digest, "image/png", size)
-            self._fresh.append((base64.b64encode(event.png).decode("ascii"), ref))
+            data_url = event.data_url or (
+                "data:image/png;base64," + base64.b64encode(event.png).decode("ascii")
+            )
+            self._fresh.append((data_url, ref))
             observation = Observation(call_id=event.call_id, screenshot=ref, url=event.url)
             if self._pending is None:
                 self._initial = observation
@@ -276,10 +279,8 @@ class Recorder:
         The loop sends back the screenshots it captured, so the next request's data
         URLs are found by comparing text instead of decoding and hashing them again.
         """
-        if not text.startswith("data:image/png;base64,"):
-            return None
-        for encoded, ref in self._fresh:
-            if len(text) - start == len(encoded) and text.endswith(encoded):
+        for data_url, ref in self._fresh:
+            if text == data_url:  # the very string the loop sent: an identity check, then
                 return ref
         return None
 
