@@ -186,8 +186,7 @@ class Loop:
             base["stream"] = True
         content: list[dict[str, Any]] = [{"type": "input_text", "text": task}]
         if config.initial_screenshot:
-            png = await self._screenshot(0, None)
-            content.append({"type": "input_image", "image_url": _data_url(png)})
+            content.append({"type": "input_image", "image_url": await self._screenshot(0, None)})
         history: list[Any] = [{"role": "user", "content": content}]
         request: dict[str, Any] = {**base, "input": list(history)}
         if config.instructions is not None:
@@ -275,8 +274,8 @@ class Loop:
             self.emit(ActionExecuted(step, call.call_id, index, action, url, elapsed))
             self._page_events(step)
             await self._check_domains(step)
-        png = await self._screenshot(step, call.call_id)
-        screenshot: dict[str, Any] = {"type": "computer_screenshot", "image_url": _data_url(png)}
+        image_url = await self._screenshot(step, call.call_id)
+        screenshot: dict[str, Any] = {"type": "computer_screenshot", "image_url": image_url}
         if self.config.tool == "computer":
             screenshot["detail"] = "original"
         output: dict[str, Any] = {
@@ -289,13 +288,15 @@ class Loop:
             output["current_url"] = self.executor.current_url
         return output
 
-    async def _screenshot(self, step: int, call_id: str | None) -> bytes:
+    async def _screenshot(self, step: int, call_id: str | None) -> str:
+        """A screenshot, announced to the listeners; its data URL, encoded once for both."""
         try:
             png = await self.executor.screenshot()
         except CuaReplayError as exc:
             raise _Stop(StopReason.ERROR, f"{type(exc).__name__}: {exc}") from exc
-        self.emit(ScreenshotCaptured(step, call_id, png, self.executor.current_url))
-        return png
+        data_url = _data_url(png)
+        self.emit(ScreenshotCaptured(step, call_id, png, self.executor.current_url, data_url))
+        return data_url
 
     def _page_events(self, step: int) -> None:
         drain = getattr(self.executor, "drain_events", None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,7 @@ _EXTENSIONS: Final = {
     "image/gif": ".gif",
 }
 _MIMES: Final = {ext: mime for mime, ext in _EXTENSIONS.items()}
+_DIGEST: Final = re.compile(r"sha256:([0-9a-f]{64})")
 
 
 def digest_of(data: bytes) -> str:
@@ -32,13 +34,13 @@ def digest_of(data: bytes) -> str:
 
 
 def _hex(digest: str) -> str:
-    algo, _, hexpart = digest.partition(":")
-    if algo != "sha256" or len(hexpart) != 64 or not all(c in "0123456789abcdef" for c in hexpart):
+    match = _DIGEST.fullmatch(digest)
+    if match is None:
         raise InvalidCassette(
             f"Blob reference {digest!r} is not 'sha256:' followed by 64 lowercase hex digits; "
             "the step log was edited or is corrupt. Run `cua-replay verify` on the cassette."
         )
-    return hexpart
+    return match.group(1)
 
 
 class BlobStore:
@@ -48,6 +50,9 @@ class BlobStore:
         self.root = root
         self._known: set[tuple[str, str]] = set()
         """``(digest, extension)`` of the blobs this store has written or found."""
+        self._dirs: set[Path] = set()
+        """Fan-out directories this store has made: ``mkdir`` on one that exists costs a failed
+        system call and an exception."""
 
     def path(self, digest: str, mime: str = "image/png") -> Path:
         hexpart = _hex(digest)
@@ -63,7 +68,9 @@ class BlobStore:
             return digest
         target = self.path(digest, mime)
         if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in self._dirs:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                self._dirs.add(target.parent)
             # Named by process and thread, so two writers of the same blob never share one.
             tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
             tmp.write_bytes(data)

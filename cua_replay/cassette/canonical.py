@@ -49,11 +49,18 @@ def escape_surrogates(text: str) -> str:
     inside one the escape is what ``ensure_ascii`` would write: it loads back
     as the same string.
     """
+    if text.isascii():  # nearly always, and far quicker to tell than to scan for surrogates
+        return text
     return _SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 def request_hash(canonical: Any) -> str:
-    return "sha256:" + hashlib.sha256(dumps(canonical).encode("utf-8")).hexdigest()
+    return text_hash(dumps(canonical))
+
+
+def text_hash(text: str) -> str:
+    """The digest of JSON text :func:`dumps` wrote: a request's hash, an item's name."""
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def blob_ref(digest: str, mime: str, size: int) -> dict[str, Any]:
@@ -158,7 +165,7 @@ def split_items(
         if is_item_ref(item):
             refs.append(item)
             continue
-        digest = "sha256:" + hashlib.sha256(dumps(item).encode("utf-8")).hexdigest()
+        digest = text_hash(dumps(item))
         if digest not in known:
             known.add(digest)
             new[digest] = item

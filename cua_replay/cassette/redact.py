@@ -36,6 +36,7 @@ from typing import Any, Final
 from urllib.parse import quote, quote_plus
 
 from ..errors import InvalidSetting
+from .canonical import dumps
 from .format import BLOB_KEY, ITEM_KEY, Redaction
 
 MARKER: Final = "[redacted]"
@@ -45,6 +46,9 @@ BUILTIN_PATTERNS: Final = (
     r"eyJ[A-Za-z0-9_\-]{6,}\.[A-Za-z0-9_\-]{6,}\.[A-Za-z0-9_\-]{6,}",
     r"[Bb][Ee][Aa][Rr][Ee][Rr]\s+[A-Za-z0-9._~+/=\-]{8,}",
 )
+BUILTIN_HINTS: Final = ("sk-", "eyj", "bearer")
+"""What every match of the built-in pattern at the same place holds, lower-cased: text
+without it cannot match that pattern, found with a substring search instead of the regex."""
 KEEP_HEADERS: Final = frozenset(
     {
         "x-request-id",
@@ -65,6 +69,8 @@ MIN_SECRET_LENGTH: Final = 6
 _NOT_SECRETS: Final = frozenset({"true", "false", "none", "null", "yes", "no"})
 _DIGEST: Final = re.compile(r"sha256:[0-9a-f]{64}")
 _MIME: Final = re.compile(r"[a-z]+/[a-z0-9.+-]+")
+_JSON_STRING: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+"""A string literal in JSON text; outside strings, JSON text has no ``"``."""
 _MAX_PASSES: Final = 8
 MARKERS: Final = (MARKER, "[REDACTED]", "[########]", "[********]", "[~~~~~~~~]")
 """The first one no secret or pattern matches is used; "" if every one is caught."""
@@ -140,6 +146,15 @@ def spellings(secret: str) -> set[str]:
     }
 
 
+def _needles(forms: set[str], hints: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``(forms, hints)`` to search for, without a form that holds a shorter one (found first)."""
+    kept: list[str] = []
+    for form in sorted(forms, key=len):
+        if not any(shorter in form for shorter in kept):
+            kept.append(form)
+    return tuple(kept), hints
+
+
 def _is_reference(obj: dict[Any, Any]) -> bool:
     """A well-formed blob or item reference: names only, nothing a secret could hide in."""
     if ITEM_KEY in obj:
@@ -194,10 +209,27 @@ class Redactor:
         parts += [f"(?:{p})" for p in self.policy.patterns]
         self._regex = re.compile("|".join(parts)) if parts else None
         self.marker = next((m for m in MARKERS if not (self._regex and self._regex.search(m))), "")
+        # The regex scans a few hundred nanoseconds a character; substring searches run
+        # at memory speed. A string without any needle cannot match, so the regex runs
+        # only on the rare string that might; a pattern of the policy's own can match
+        # anything, so it always runs then.
+        hints = BUILTIN_HINTS if self.policy.builtin_patterns else ()
+        self._always = bool(self.policy.patterns)
+        self._forms = _needles(forms, hints)
+        self._escaped = _needles({dumps(form)[1:-1] for form in forms}, hints)
+
+    def _may_match(self, text: str, needles: tuple[tuple[str, ...], tuple[str, ...]]) -> bool:
+        forms, hints = needles
+        if self._always or any(form in text for form in forms):
+            return True
+        if hints:
+            lowered = text.lower()
+            return any(hint in lowered for hint in hints)
+        return False
 
     def text(self, value: str) -> str:
         regex = self._regex
-        if regex is None or not value:
+        if regex is None or not value or not self._may_match(value, self._forms):
             return value
         for _ in range(_MAX_PASSES):
             redacted = regex.sub(self.marker, value)
@@ -213,15 +245,57 @@ class Redactor:
         they pass untouched, so redaction can never break a reference. Only a
         well-formed reference does: a dict that merely has a ``$blob`` key (in a
         response, say) is data like any other.
+
+        A recording is clean almost always, and walking it ran Python code and
+        the regex on every string of every step; so the value is serialized once
+        and its text checked (:meth:`clean`). Only a value with something to
+        redact is walked, and ``obj`` itself is returned otherwise.
         """
+        if self._regex is None:
+            return obj
+        try:
+            return self.dumped(obj)[0]
+        except (TypeError, ValueError):  # not JSON (a tuple key, say): walk it as it is
+            return self._walk(obj)
+
+    def dumped(self, obj: Any) -> tuple[Any, str]:
+        """``(self.json(obj), its canonical JSON text)``, serialized once when nothing is redacted.
+
+        Raises ``TypeError`` or ``ValueError`` when ``obj`` is not JSON.
+        """
+        text = dumps(obj)
+        if self.clean(text):
+            return obj, text
+        redacted = self._walk(obj)
+        return redacted, dumps(redacted)
+
+    def clean(self, text: str) -> bool:
+        """True when no string of the JSON text ``text`` (keys too) holds anything to redact.
+
+        JSON escapes a string character by character, so a string holding a
+        secret's spelling holds it, escaped the same way, in the text: one
+        substring search per spelling rules it out (and one per built-in
+        pattern, see :data:`BUILTIN_HINTS`). When one hits, the strings are
+        checked decoded and one by one, as :meth:`text` sees them: the escaping
+        differs inside a JSON string held in a string, and a pattern may anchor
+        or look around. A digest or reference holding a match reads as not
+        clean; the walk then leaves it alone, as it always does.
+        """
+        regex = self._regex
+        if regex is None or not self._may_match(text, self._escaped):
+            return True
+        strings: list[str] = json.loads("[" + ",".join(_JSON_STRING.findall(text)) + "]")
+        return not any(map(regex.search, filter(None, strings)))
+
+    def _walk(self, obj: Any) -> Any:
         if isinstance(obj, str):
             return obj if _DIGEST.fullmatch(obj) else self.text(obj)
         if isinstance(obj, dict):
             if _is_reference(obj):
                 return obj
-            return {self.json(str(k)): self.json(v) for k, v in obj.items()}
+            return {self._walk(str(k)): self._walk(v) for k, v in obj.items()}
         if isinstance(obj, list):
-            return [self.json(v) for v in obj]
+            return [self._walk(v) for v in obj]
         return obj
 
     def headers(self, headers: Iterable[tuple[str, str]]) -> dict[str, str]:

@@ -34,6 +34,7 @@ from .canonical import (
     join_items,
     request_hash,
     split_items,
+    text_hash,
 )
 from .format import (
     BLOBS_DIR,
@@ -113,10 +114,16 @@ class CassetteWriter:
 
         ``known`` recognises screenshots already stored (see :func:`.canonical.canonicalize`).
         """
-        result: dict[str, Any] = self.redactor.json(
+        return self.canonical_and_hash(request, known)[0]
+
+    def canonical_and_hash(
+        self, request: dict[str, Any], known: KnownImages | None = None
+    ) -> tuple[dict[str, Any], str]:
+        """:meth:`canonical` and its :func:`~.canonical.request_hash`, serialized once."""
+        redacted, text = self.redactor.dumped(
             canonicalize(request, self.store_image, self._memo, known)
         )
-        return result
+        return redacted, text_hash(text)
 
     def append(self, record: StepRecord | StopRecord) -> None:
         if self._log is None:

@@ -69,7 +69,7 @@ COUNT_EFFECTS = """(() => {
   }, true);
 })()"""
 
-_COUNTS = "[window.__cuaOpens || 0, window.__cuaCloses || 0, window.__cuaDownloads || 0]"
+COUNTS = "[window.__cuaOpens || 0, window.__cuaCloses || 0, window.__cuaDownloads || 0]"
 
 # Contexts that already carry COUNT_EFFECTS as an init script.
 _INSTALLED: weakref.WeakSet[BrowserContext] = weakref.WeakSet()
@@ -142,7 +142,7 @@ class PageTracker:
         if page.is_closed():
             return None
         try:
-            opens, closes, downloads = await page.evaluate(_COUNTS)
+            opens, closes, downloads = await page.evaluate(COUNTS)
         except PlaywrightError:
             return None
         return Effects(int(opens), int(closes), int(downloads))

@@ -32,7 +32,7 @@ from ..actions import (
 from ..errors import ExecutorError
 from .base import PageRecord
 from .keyboard import Keyboard
-from .pages import DialogPolicy, Effects, PageTracker
+from .pages import COUNTS, DialogPolicy, Effects, PageTracker
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -40,12 +40,17 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # One animation frame and a task later; reports (and resets) the document's
-# "navigating away" flag that COUNT_EFFECTS sets.
-_NEXT_FRAME = """() => new Promise(r => requestAnimationFrame(() => setTimeout(() => {
+# "navigating away" flag that COUNT_EFFECTS sets, whether the document has loaded,
+# and its effect counts (pages.COUNTS): one round trip instead of two.
+_NEXT_FRAME = (
+    """() => new Promise(r => requestAnimationFrame(() => setTimeout(() => {
   const leaving = window.__cuaLeaving === true;
   window.__cuaLeaving = false;
-  r(leaving);
+  r([leaving, document.readyState === "complete", ..."""
+    + COUNTS
+    + """]);
 }, 0)))"""
+)
 
 _MOUSE_BUTTONS: dict[str, Literal["left", "right", "middle"]] = {
     "left": "left",
@@ -177,8 +182,8 @@ class PlaywrightExecutor:
                 raise
             logger.info("%s closed during a %s action: %s", page.url, action.type, exc.message)
         idle_ms = self.wait_ms if isinstance(action, Wait) else self.network_idle_ms
-        await self.settle(network_idle_ms=idle_ms)
-        await self._await_effects(page, before)
+        after = await self._settle(network_idle_ms=idle_ms)
+        await self._await_effects(page, before, after if self.page is page else None)
         await self._follow_popups()
 
     async def _perform(self, page: Page, action: Action) -> None:
@@ -250,36 +255,57 @@ class PlaywrightExecutor:
         executor's). A page that stays busy is logged, not fatal: the
         screenshot shows it.
         """
+        await self._settle(network_idle_ms=network_idle_ms)
+
+    async def _settle(self, *, network_idle_ms: float | None = None) -> Effects | None:
+        """:meth:`settle`; and the current page's effect counts as its last frame read them,
+        when nothing that could change them came after (no navigation, no load or request
+        waited for since), else None."""
         from playwright.async_api import Error as PlaywrightError
 
         pages = self._pages
-        leaving = await self._next_frame()
+        leaving, counts = await self._next_frame()
         if pages.navigating:
             await pages.navigation_settled(pages.navigation_mark, self.settle_timeout_ms)
+            counts = None
         elif leaving and pages.settled == pages.baseline:  # its request is not seen yet
             await pages.navigation_settled(pages.baseline, self.settle_timeout_ms)
+            counts = None
         pages.navigating = False
         try:
             await self.page.wait_for_load_state("load", timeout=self.settle_timeout_ms)
         except PlaywrightError as exc:
             logger.info("page did not load within %s ms: %s", self.settle_timeout_ms, exc)
         idle_ms = self.network_idle_ms if network_idle_ms is None else network_idle_ms
-        if await pages.network_idle(idle_ms) == "idled":
-            await self._next_frame()  # let the page handle what just arrived
+        network = await pages.network_idle(idle_ms)
+        if network == "idled":
+            _, counts = await self._next_frame()  # let the page handle what just arrived
+        elif network == "busy":
+            counts = None
+        return counts
 
-    async def _next_frame(self) -> bool:
-        """Let one frame pass; whether the document has started to navigate away."""
+    async def _next_frame(self) -> tuple[bool, Effects | None]:
+        """Let one frame pass: whether the document has started to navigate away, and its
+        effect counts (None if it has not loaded yet, or is gone)."""
         from playwright.async_api import Error as PlaywrightError
 
         # If the document goes away mid-evaluate, a navigation or close is under way.
         with contextlib.suppress(PlaywrightError):
-            return bool(await self.page.evaluate(_NEXT_FRAME))
-        return False
+            leaving, loaded, opens, closes, downloads = await self.page.evaluate(_NEXT_FRAME)
+            counts = Effects(int(opens), int(closes), int(downloads)) if loaded else None
+            return bool(leaving), counts
+        return False, None
 
-    async def _await_effects(self, page: Page, before: Effects | None) -> None:
-        """Wait (bounded) for the tabs, closes and downloads ``page`` asked for in the action."""
+    async def _await_effects(
+        self, page: Page, before: Effects | None, after: Effects | None = None
+    ) -> None:
+        """Wait (bounded) for the tabs, closes and downloads ``page`` asked for in the action.
+
+        ``after``: ``page``'s counts as settling last read them, if still current.
+        """
         pages, bound = self._pages, self.settle_timeout_ms
-        after = await pages.effects(page)
+        if after is None:
+            after = await pages.effects(page)
         if before is not None and after is not None:
             if after.opens > before.opens:
                 await pages.wait_for(pages.opened, bound, f"a new page from {page.url}")

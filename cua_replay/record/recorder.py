@@ -140,7 +140,7 @@ class Recorder:
         self._steps = 0
         self._initial: Observation | None = None
         self._fresh: list[tuple[str, dict[str, Any]]] = []
-        """Screenshots captured since the last request, base64-encoded, with their references."""
+        """Screenshots captured since the last request, as data URLs, with their references."""
         self.closed = False
 
     @classmethod
@@ -197,13 +197,13 @@ class Recorder:
         if isinstance(event, RequestSent):
             self._flush()
             self._describe(event.request)
-            canonical = self.writer.canonical(event.request, self._recognise)
+            canonical, digest = self.writer.canonical_and_hash(event.request, self._recognise)
             self._fresh.clear()
             self._pending = {
                 "step": event.step,
                 "t": round(time.perf_counter() - self._started, 6),
                 "request": canonical,
-                "request_hash": self.writer.hash(canonical),
+                "request_hash": digest,
                 "observations": [self._initial] if self._initial is not None else [],
             }
             self._initial = None
@@ -211,7 +211,10 @@ class Recorder:
         elif isinstance(event, ScreenshotCaptured):
             digest, size = self.writer.store_image(event.png)
             ref = blob_ref(digest, "image/png", size)
-            self._fresh.append((base64.b64encode(event.png).decode("ascii"), ref))
+            data_url = event.data_url or (
+                "data:image/png;base64," + base64.b64encode(event.png).decode("ascii")
+            )
+            self._fresh.append((data_url, ref))
             observation = Observation(call_id=event.call_id, screenshot=ref, url=event.url)
             if self._pending is None:
                 self._initial = observation
@@ -276,10 +279,8 @@ class Recorder:
         The loop sends back the screenshots it captured, so the next request's data
         URLs are found by comparing text instead of decoding and hashing them again.
         """
-        if not text.startswith("data:image/png;base64,"):
-            return None
-        for encoded, ref in self._fresh:
-            if len(text) - start == len(encoded) and text.endswith(encoded):
+        for data_url, ref in self._fresh:
+            if text == data_url:  # the very string the loop sent: an identity check, then
                 return ref
         return None
 
@@ -372,12 +373,12 @@ class Recorder:
             request = {"$raw": last.request_body.decode("utf-8", "replace")}
         if isinstance(request, dict):
             self._describe(request)
-        canonical = self.writer.canonical(request)
+        canonical, digest = self.writer.canonical_and_hash(request)
         pending: dict[str, Any] = {
             "step": self._steps + 1,
             "t": round(time.perf_counter() - self._started, 6),
             "request": canonical,
-            "request_hash": self.writer.hash(canonical),
+            "request_hash": digest,
             "latency_ms": round(last.latency_ms, 3),
         }
         response = _response_of(last)
@@ -409,11 +410,11 @@ class Recorder:
             request = json.loads(last.request_body)
         except ValueError:
             request = {"$raw": last.request_body.decode("utf-8", "replace")}
-        canonical = self.writer.canonical(request)
+        canonical, digest = self.writer.canonical_and_hash(request)
         self._pending = {
             "step": self._steps + 1,
             "request": canonical,
-            "request_hash": self.writer.hash(canonical),
+            "request_hash": digest,
             "error": last.error or f"HTTP {last.status}",
         }
         self._attach_http(self._pending)

@@ -53,7 +53,14 @@ from cua_replay.cassette.format import (
     StepRecord,
     StopRecord,
 )
-from cua_replay.cassette.redact import KEEP_HEADERS, MARKER, RedactionPolicy, Redactor
+from cua_replay.cassette.redact import (
+    BUILTIN_HINTS,
+    BUILTIN_PATTERNS,
+    KEEP_HEADERS,
+    MARKER,
+    RedactionPolicy,
+    Redactor,
+)
 from cua_replay.cassette.store import CassetteWriter, load_cassette
 from cua_replay.errors import InvalidCassette
 from cua_replay.replay.matchers import MatchPolicy, compare, positional_ids
@@ -434,6 +441,63 @@ def test_redaction_never_alters_references(body: dict[str, Any], secrets_: list[
         assert [s for s in strings(redacted) if DIGEST.fullmatch(s)] == [
             s for s in strings(document) if DIGEST.fullmatch(s)
         ]
+
+
+#: Policies whose patterns the JSON text of a value spells differently from its strings:
+#: anchored, looking around, matching what JSON escapes (a quote, a newline, a backslash).
+LINE_POLICIES = (
+    RedactionPolicy(builtin_patterns=False),
+    RedactionPolicy(),
+    RedactionPolicy(patterns=(r"^https?://\w+", r"(?<=q=)[^&]{3}", r'a"b', "\n\\w", r"\\x")),
+)
+
+
+@given(secret_documents(), st.data())
+@example(
+    SecretDocument({"note": "Bearer\tabcdefghij", "n": "ok"}, ("unknown-secret",), ()), None
+).via("a built-in pattern matching across a character JSON escapes")
+@example(
+    SecretDocument({"arguments": json.dumps({"password": 'abc"def'})}, ('abc"def',), ()), None
+).via("a secret's JSON-escaped spelling inside JSON text inside a string")
+def test_redacting_the_serialized_value_is_the_walk_string_by_string(
+    planted: SecretDocument, data: st.DataObject | None
+) -> None:
+    """:meth:`Redactor.json` checks the value's JSON text and walks only what needs it: the
+    result is what walking every string gives, whichever secrets the redactor knows (all of
+    the planted ones, some, or others) and whatever its patterns.
+
+    The oracle is :meth:`Redactor.found` (the regex itself, on each string): the substring
+    searches standing in for it must miss nothing it finds, in a string or in the text.
+    """
+    if data is None:
+        known, policy = list(planted.secrets), RedactionPolicy()
+    else:
+        known = data.draw(st.lists(st.sampled_from(planted.secrets)) | st.lists(secrets()))
+        policy = data.draw(st.sampled_from(LINE_POLICIES))
+    redactor = Redactor(policy, set(known))
+    for document in (planted.document, canonicalize(planted.document)):
+        hits = [s for s in strings(document) if s and redactor.found(s)]
+        for found in strings(document):
+            assert (redactor.text(found) != found) == (found in hits), found
+        if hits:
+            assert not redactor.clean(dumps(document)), hits
+        walked = redactor._walk(document)
+        assert redactor.json(document) == walked
+        redacted, text = redactor.dumped(document)
+        assert redacted == walked
+        assert text == dumps(walked)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "hint"), list(zip(BUILTIN_PATTERNS, BUILTIN_HINTS, strict=True))
+)
+@given(st.data())
+def test_every_match_of_a_builtin_pattern_holds_its_hint(
+    pattern: str, hint: str, data: st.DataObject
+) -> None:
+    """The substring search that stands in for the regex finds every match of it."""
+    found = data.draw(st.from_regex(pattern))
+    assert hint in found.lower()
 
 
 def test_redaction_marker_is_the_documented_one() -> None:
