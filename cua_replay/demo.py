@@ -32,7 +32,7 @@ from .console import ConsoleView
 from .diff import DiffOptions, DiffResult, diff_cassettes
 from .diff.render import render_html
 from .events import Event, ScreenshotCaptured
-from .replay.session import ReplayReport
+from .replay.session import ReplayResult
 from .report import render_report
 from .rerun import replay_cassette
 from .run import RunOptions, TaskOutcome, run_task
@@ -46,7 +46,7 @@ class DemoResult:
     outcome: TaskOutcome
     screenshot: Path | None
     cassette: Path
-    replays: dict[str, ReplayReport]
+    replays: dict[str, ReplayResult]
     """``recorded`` and ``browser``: how each replay of the cassette went."""
     diff: DiffResult
     """The two shipped "model version" cassettes of one task, diffed."""

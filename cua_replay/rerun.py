@@ -19,7 +19,7 @@ from .cassette.store import Cassette, load_cassette
 from .errors import InvalidCassette, InvalidSetting
 from .replay.behaviour import WatchedAsRecorded
 from .replay.options import ReplayOptions
-from .replay.session import ReplayReport, ReplaySession
+from .replay.session import ReplayResult, ReplaySession
 from .safety import SafetyGate
 from .settings import Settings
 
@@ -95,7 +95,7 @@ async def replay_cassette(
     gate: SafetyGate | None = None,
     listeners: Iterable[Any] = (),
     environ: Mapping[str, str] = os.environ,
-) -> ReplayReport:
+) -> ReplayResult:
     """Replay the cassette in ``directory`` and check it; raises :class:`ReplayMismatch`.
 
     ``executor="browser"`` re-executes every action in Chromium (on the

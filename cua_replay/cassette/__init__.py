@@ -13,7 +13,7 @@ from .format import FORMAT_VERSION, Manifest, StepRecord, StopRecord
 from .gc import gc
 from .redact import RedactionPolicy, Redactor
 from .store import Cassette, CassetteWriter, load_cassette
-from .verify import Finding, Report, verify
+from .verify import Finding, Verification, verify
 
 __all__ = [
     "FORMAT_VERSION",
@@ -23,9 +23,9 @@ __all__ = [
     "Manifest",
     "RedactionPolicy",
     "Redactor",
-    "Report",
     "StepRecord",
     "StopRecord",
+    "Verification",
     "gc",
     "load_cassette",
     "verify",

@@ -40,7 +40,7 @@ from .leaks import find_leaks, mask, secret_patterns, secret_values
 from .redact import SECRET_ENV
 from .store import load_cassette
 
-__all__ = ["Finding", "Kind", "Report", "format_size", "gc", "mask", "verify"]
+__all__ = ["Finding", "Kind", "Verification", "format_size", "gc", "mask", "verify"]
 
 Kind = Literal[
     "schema", "missing_blob", "hash", "secret", "torn", "leftover", "unreferenced", "incomplete"
@@ -63,7 +63,7 @@ class Finding:
 
 
 @dataclass
-class Report:
+class Verification:
     """What :func:`verify` found. ``ok`` when there are no findings; notes never fail it."""
 
     directory: Path
@@ -100,7 +100,7 @@ def verify(
     environ: Mapping[str, str] = os.environ,
     secrets: Iterable[str] = (),
     patterns: Iterable[str] = (),
-) -> Report:
+) -> Verification:
     """Check the cassette in ``directory``; raise only if there is none (or a pattern is bad).
 
     ``environ`` supplies secrets by name (``*KEY*``, ``*TOKEN*``, ... as the
@@ -116,7 +116,7 @@ def verify(
             "pytest --cua-record-mode=once.",
         )
     compiled = secret_patterns(patterns)
-    report = Report(directory)
+    report = Verification(directory)
     manifest = _check_manifest(directory, report)
     if manifest is not None and manifest.format_version > FORMAT_VERSION:
         return report
@@ -143,7 +143,7 @@ def verify(
 # -- schema ----------------------------------------------------------------------------
 
 
-def _check_manifest(directory: Path, report: Report) -> Manifest | None:
+def _check_manifest(directory: Path, report: Verification) -> Manifest | None:
     try:
         raw = json.loads((directory / MANIFEST_NAME).read_bytes())
     except (OSError, ValueError) as exc:
@@ -175,7 +175,9 @@ def _check_manifest(directory: Path, report: Report) -> Manifest | None:
     return manifest
 
 
-def _check_log(directory: Path, manifest: Manifest | None, report: Report) -> dict[Path, _Ref]:
+def _check_log(
+    directory: Path, manifest: Manifest | None, report: Verification
+) -> dict[Path, _Ref]:
     """Every line on its own (so one bad line hides no other); the blob references found."""
     refs: dict[Path, _Ref] = {}
     store = BlobStore(directory / BLOBS_DIR)
@@ -263,7 +265,10 @@ def _check_log(directory: Path, manifest: Manifest | None, report: Report) -> di
 
 
 def _validate(
-    model: type[StepRecord] | type[StopRecord], data: dict[str, Any], where: str, report: Report
+    model: type[StepRecord] | type[StopRecord],
+    data: dict[str, Any],
+    where: str,
+    report: Verification,
 ) -> None:
     try:
         model.model_validate(data)
@@ -289,7 +294,7 @@ def _policy_names(manifest: Manifest | None) -> tuple[str, ...]:
 
 
 def _collect(
-    store: BlobStore, data: Any, where: str, refs: dict[Path, _Ref], report: Report
+    store: BlobStore, data: Any, where: str, refs: dict[Path, _Ref], report: Verification
 ) -> None:
     for ref in blob_refs(data):
         digest, mime = ref.get(BLOB_KEY), ref.get("mime", "image/png")
@@ -309,7 +314,7 @@ def _collect(
             entry.where.append(where)
 
 
-def _check_blobs(directory: Path, refs: dict[Path, _Ref], report: Report) -> None:
+def _check_blobs(directory: Path, refs: dict[Path, _Ref], report: Verification) -> None:
     report.blobs = len(refs)
     for path, ref in refs.items():
         used = ref.where[0] + (f" (and {len(ref.where) - 1} more)" if len(ref.where) > 1 else "")

@@ -15,7 +15,7 @@ from .matchers import MatchPolicy, compare
 from .options import ReplayOptions
 from .outcome import Outcome, outcome_of
 from .resume import resume_backend
-from .session import ReplayReport, ReplaySession
+from .session import ReplayResult, ReplaySession
 from .transport import (
     AsyncReplayTransport,
     ReplayTransport,
@@ -28,7 +28,7 @@ __all__ = [
     "MatchPolicy",
     "Outcome",
     "ReplayOptions",
-    "ReplayReport",
+    "ReplayResult",
     "ReplaySession",
     "ReplayTransport",
     "async_replay_client",

@@ -63,7 +63,7 @@ __all__ = [
     "RecordedGate",
     "ReplayBackend",
     "ReplayListener",
-    "ReplayReport",
+    "ReplayResult",
     "ReplaySession",
 ]
 
@@ -74,7 +74,7 @@ REPLAY_BASE_URL = "http://replay.invalid/v1"
 
 
 @dataclass(frozen=True)
-class ReplayReport:
+class ReplayResult:
     """How a replay went; ``finish`` returns it when nothing fatal diverged (or ``check=False``)."""
 
     cassette: Path
@@ -154,7 +154,7 @@ class ReplaySession:
             self.failure = mismatch
         return mismatch
 
-    def finish(self, result: RunResult, *, check: bool = True) -> ReplayReport:
+    def finish(self, result: RunResult, *, check: bool = True) -> ReplayResult:
         """The verdict on the replayed run that ended with ``result``.
 
         Raises the first divergence (``check=True``), else returns a report
@@ -175,7 +175,7 @@ class ReplaySession:
             stop = _stop_mismatch(cassette, result.stop)
             if stop is not None:
                 mismatches.append(stop)
-        report = ReplayReport(
+        report = ReplayResult(
             cassette=cassette.directory,
             steps=self.cursor.position,
             recorded_steps=len(cassette.steps),

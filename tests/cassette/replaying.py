@@ -19,7 +19,7 @@ from cua_replay.record import Recorder, new_manifest
 from cua_replay.replay.matchers import MatchPolicy
 from cua_replay.replay.options import ReplayOptions
 from cua_replay.replay.recorded import RecordedExecutor
-from cua_replay.replay.session import ReplayReport, ReplaySession
+from cua_replay.replay.session import ReplayResult, ReplaySession
 from cua_replay.rerun import run_options
 from cua_replay.safety import SafetyGate
 from cua_replay.server import Scenario
@@ -127,7 +127,7 @@ def replay_recorded(
     gate: SafetyGate | None = None,
     executor: Callable[[ReplaySession], Executor] | None = None,
     artifacts: Path | None = None,
-) -> tuple[ReplaySession, ReplayReport]:
+) -> tuple[ReplaySession, ReplayResult]:
     """Replay without a browser (the recorded executor), optionally rewriting the requests."""
     session = ReplaySession(cassette, ReplayOptions(MatchPolicy.parse(match), artifacts=artifacts))
     options = run_options(cassette)

@@ -13,7 +13,7 @@ from cua_replay.cassette import CassetteWriter, StepRecord, load_cassette
 from cua_replay.cassette.blobs import BlobStore
 from cua_replay.cassette.canonical import blob_ref
 from cua_replay.cassette.format import Observation
-from cua_replay.cassette.verify import Report, gc, verify
+from cua_replay.cassette.verify import Verification, gc, verify
 from cua_replay.errors import CassetteNotFound, InvalidCassette, InvalidSetting
 from cua_replay.record import Recorder, new_manifest
 from cua_replay.server import load_scenario
@@ -47,7 +47,7 @@ def cassette(recorded: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(recorded, tmp_path / "cassette"))
 
 
-def kinds(report: Report) -> list[str]:
+def kinds(report: Verification) -> list[str]:
     return [f.kind for f in report.findings]
 
 
