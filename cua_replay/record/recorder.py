@@ -58,6 +58,7 @@ from ..events import (
     ScreenshotCaptured,
     Stopped,
 )
+from ..wire.sse import final_response
 
 logger = logging.getLogger(__name__)
 
@@ -451,14 +452,6 @@ def _parse(body: bytes) -> Any:
 
 def _response_of(exchange: Exchange) -> dict[str, Any] | None:
     if exchange.events is not None:
-        for _, name, data in reversed(exchange.events):
-            if name in (
-                "response.completed",
-                "response.failed",
-                "response.incomplete",
-            ) and isinstance(data, dict):
-                response = data.get("response")
-                return response if isinstance(response, dict) else None
-        return None
+        return final_response((name, data) for _, name, data in exchange.events)
     parsed = _parse(exchange.body)
     return parsed if isinstance(parsed, dict) and parsed.get("object") == "response" else None
