@@ -21,7 +21,6 @@ History modes:
 
 from __future__ import annotations
 
-import base64
 import logging
 import time
 from collections.abc import Iterable, Sequence
@@ -48,6 +47,7 @@ from .events import (
     StopReason,
 )
 from .geometry import Viewport
+from .wire.data_url import png_data_url
 
 if TYPE_CHECKING:
     from .backends import ModelBackend
@@ -319,7 +319,7 @@ class Loop:
 
 
 def _data_url(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode()
+    return png_data_url(png)
 
 
 def _last_message(responses: Sequence[Response]) -> str:

@@ -52,12 +52,12 @@ from typing import Any
 
 GOAL = 1.6
 GOAL_AT = 200
-PLUGIN_FALLBACK = "cua_replay.pytest_plugin"  # if the tree's pyproject.toml does not say
+PLUGIN_FALLBACK = "cua_replay.integrations.pytest_plugin"  # if the tree's pyproject.toml does not say
 
 # The imports of the generated test module: the one place to update when modules move.
 TEST_IMPORTS = """
 from cua_replay.cassette import load_cassette
-from cua_replay.cassette.replay import run_options
+from cua_replay.rerun import run_options
 from cua_replay.loop import Loop, LoopConfig
 """
 
@@ -72,9 +72,10 @@ CASSETTE = {cassette!r}
 @pytest.mark.cua_cassette(path=CASSETTE)
 @pytest.mark.parametrize("copy", range({copies}))
 def test_replay(cua_cassette, copy):
-    options = run_options(load_cassette(cua_cassette.path))
+    cassette = load_cassette(cua_cassette.path)
+    options = run_options(cassette)
     config = LoopConfig(
-        model=str(options.model),
+        model=str(cassette.manifest.model),
         tool=options.tool or "computer_use_preview",
         display=options.display or (1024, 768),
         history=options.history,

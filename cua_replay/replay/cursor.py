@@ -12,7 +12,6 @@ listing the differing fields, and writing ``recorded.png``, ``live.png`` and
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import logging
 import os
@@ -26,6 +25,7 @@ from ..cassette.format import BLOB_KEY, StepRecord
 from ..cassette.redact import MARKER, MARKERS, RedactionPolicy, Redactor
 from ..cassette.store import Cassette
 from ..errors import Difference, InvalidImage, ReplayMismatch
+from ..wire.data_url import PNG_PREFIX, png_data_url
 from .matchers import Comparison, MatchPolicy, compare
 from .options import ReplayOptions
 from .outcome import moves
@@ -79,7 +79,6 @@ class ReplayCursor:
         )
         self._redact_live = _shows_redaction(cassette)
         self._mask = policy.mask
-        self._encoded: dict[str, str] = {}
         self._items: dict[int, tuple[Any, Any, Any]] = {}
         self._distances: dict[tuple[str, str], float] = {}
 
@@ -200,12 +199,8 @@ class ReplayCursor:
                 size = int(ref.get("bytes", -1))
                 if length != 4 * ((size + 2) // 3):
                     continue
-                digest = str(ref[BLOB_KEY])
-                encoded = self._encoded.get(digest)
-                if encoded is None:
-                    encoded = base64.b64encode(self.cassette.blob(ref)).decode("ascii")
-                    self._encoded = {digest: encoded}  # one step's worth is enough
-                if text.endswith(encoded):
+                url = png_data_url(self.cassette.blob(ref))
+                if text is url or text.endswith(url[len(PNG_PREFIX) :]):
                     return ref
             return None
 

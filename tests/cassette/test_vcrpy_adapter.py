@@ -14,7 +14,7 @@ import asyncio
 import copy
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,23 @@ OTHER_SCREEN = data_url(png(5, 3))
 CANARY_KEY = "canary-api-key-77aa66bb55cc"
 CANARY_TOKEN = "canary-entra-token-44dd33ee22"
 ENV_SECRET = "env-secret-value-31415926"
+
+_OPENED: list[OpenAI] = []
+
+
+def opened(client: OpenAI) -> OpenAI:
+    """``client``, closed after the test: no pooled socket outlives its server."""
+    _OPENED.append(client)
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    yield
+    while _OPENED:
+        _OPENED.pop().close()
+
+
 FORM = load_scenario("form")
 
 
@@ -153,7 +170,7 @@ def test_a_client_loop_replays_offline_from_our_format(
     for _ in range(2 if mode == "all" else 1):
         with FakeResponsesServer(clicks(fault=fault), port=port) as server:
             port = int(server.urls.openai_base_url.rsplit(":", 1)[1].split("/")[0])
-            client = OpenAI(base_url=server.urls.openai_base_url, api_key="sk-test")
+            client = opened(OpenAI(base_url=server.urls.openai_base_url, api_key="sk-test"))
             with cassette(instance, path, mode):
                 recorded = loop(client, stream=stream)
             assert [record.status for record in server.state.log] == [429, 200, 200, 200]
@@ -173,7 +190,9 @@ def test_a_changed_screenshot_does_not_match(tmp_path: Path) -> None:
     instance = new_vcr()
     path = tmp_path / "loop.yaml"
     with FakeResponsesServer(clicks()) as server:
-        client = OpenAI(base_url=server.urls.openai_base_url, api_key="sk-test", max_retries=0)
+        client = opened(
+            OpenAI(base_url=server.urls.openai_base_url, api_key="sk-test", max_retries=0)
+        )
         with cassette(instance, path, "once"):
             recorded = loop(client)
     with cassette(instance, path, "none"):
@@ -201,7 +220,9 @@ def test_the_sync_computer_toolset_replays_offline(tmp_path: Path) -> None:
         return response.output_text, driver.actions
 
     with FakeResponsesServer(FORM) as server:
-        client = OpenAI(base_url=server.urls.openai_base_url, api_key="sk-test", max_retries=0)
+        client = opened(
+            OpenAI(base_url=server.urls.openai_base_url, api_key="sk-test", max_retries=0)
+        )
         with cassette(instance, path, "once"):
             recorded = run(client)
     assert recorded[0] == FORM.turns[-1].message
@@ -262,7 +283,7 @@ def test_no_credential_reaches_any_byte_of_the_cassette(
     cua_vcr.register(instance)  # redaction from os.environ
     path = tmp_path / "secret.yaml"
     with FakeResponsesServer(clicks(task=task), api_key=secret) as server:
-        client: OpenAI = (
+        client: OpenAI = opened(
             OpenAI(base_url=server.urls.openai_base_url, api_key=secret)
             if credential == "openai_key"
             else AzureOpenAI(
@@ -386,7 +407,9 @@ def test_new_episodes_keeps_the_recorded_steps_and_their_blobs(tmp_path: Path) -
     instance = new_vcr()
     path = tmp_path / "grow.yaml"
     with FakeResponsesServer(clicks()) as server:
-        client = OpenAI(base_url=server.urls.openai_base_url, api_key="sk-test", max_retries=0)
+        client = opened(
+            OpenAI(base_url=server.urls.openai_base_url, api_key="sk-test", max_retries=0)
+        )
         with cassette(instance, path, "once"):
             first = loop(client, limit=2)
         cua_vcr.BLOB_CACHE.clear()  # the recorded screenshot is on disk only now
