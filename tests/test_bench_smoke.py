@@ -109,3 +109,32 @@ def test_the_diff_benchmark_runs_small() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "diff only:" in done.stdout and "load + diff:" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "bench_startup.py",
+        "bench_xdist_replay.py",
+        "bench_server_memory.py",
+        "bench_server.py",
+        pytest.param("bench_step_browser.py", marks=pytest.mark.browser),
+    ],
+)
+def test_each_benchmark_runs_quick(script: str) -> None:
+    """Every benchmark in tools/ runs in its --quick form, so none rots when modules move
+    (no timing is asserted: the goal lines are information only)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, f"tools/{script}", "--quick"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**__import__("os").environ, "PYTHONPATH": str(root)},
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "goal" in done.stdout or "speed-up" in done.stdout, done.stdout[-2000:]
