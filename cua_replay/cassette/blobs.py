@@ -8,9 +8,11 @@ under a real name; a leftover temporary file is garbage for ``gc``.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
+import stat
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +28,56 @@ _EXTENSIONS: Final = {
 }
 _MIMES: Final = {ext: mime for mime, ext in _EXTENSIONS.items()}
 _DIGEST: Final = re.compile(r"sha256:([0-9a-f]{64})")
+MAX_BLOB_BYTES: Final = int(os.environ.get("CUA_REPLAY_MAX_BLOB_BYTES", str(64 * 2**20)))
+"""The largest blob read (64 MiB; a screenshot is well under 10): a cassette is untrusted
+input, and a blob linked to ``/dev/zero`` or grown without bound must not exhaust memory.
+Override with ``CUA_REPLAY_MAX_BLOB_BYTES``."""
+
+
+def read_blob(path: Path, inside: Path, *, limit: int = MAX_BLOB_BYTES) -> bytes:
+    """The bytes of the blob file at ``path``, read as untrusted input.
+
+    Cassettes travel (pull requests, CI artifacts), so a blob may be a symbolic
+    link out of the cassette, a FIFO that never ends, a device, or huge. This is
+    the one reader of blob files: no directory between ``inside`` (the cassette)
+    and the file may be a symbolic link, the file itself is opened without
+    following links and without blocking, it must be a regular file, and no more
+    than ``limit`` bytes are read. Anything else raises :class:`InvalidCassette`
+    naming the file; a missing file raises :class:`FileNotFoundError`.
+    """
+    folder = inside
+    for part in path.relative_to(inside).parts[:-1]:
+        folder = folder / part
+        if folder.is_symlink():
+            raise InvalidCassette(
+                f"{folder} is a symbolic link: a cassette's blobs are only read from inside "
+                "it. Replace the link with a copy of what it points to."
+            )
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InvalidCassette(
+                f"{path} is a symbolic link: a cassette's blobs are only read from inside it. "
+                "Replace the link with a copy of the file."
+            ) from None
+        raise
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(file.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise InvalidCassette(
+                f"{path} is not a regular file (a FIFO, device or directory): a blob must be "
+                "the stored bytes. Remove it, or re-record the run."
+            )
+        if info.st_size > limit:
+            raise InvalidCassette(
+                f"{path} holds {info.st_size:,} bytes, more than the {limit:,} a blob may "
+                "(CUA_REPLAY_MAX_BLOB_BYTES raises the bound for a cassette you trust)."
+            )
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        raise InvalidCassette(f"{path} grew past {limit:,} bytes while it was read.")
+    return data
 
 
 def digest_of(data: bytes) -> str:
@@ -79,14 +131,21 @@ class BlobStore:
         return digest
 
     def get(self, digest: str, mime: str = "image/png") -> bytes:
+        """A blob's bytes, checked against its name (see :func:`read_blob` for the rest)."""
         target = self.path(digest, mime)
         try:
-            return target.read_bytes()
+            data = read_blob(target, self.root.parent)
         except FileNotFoundError:
             raise InvalidCassette(
                 f"Blob {digest} is missing ({target}): the cassette was copied without its "
                 "blobs directory, or a blob was deleted. Restore it, or re-record the run."
             ) from None
+        if digest_of(data) != digest:
+            raise InvalidCassette(
+                f"Blob {target} does not hold the bytes its name says (sha256 differs): it "
+                "was edited or replaced. Run `cua-replay verify`, then restore or re-record it."
+            )
+        return data
 
     def has(self, digest: str, mime: str = "image/png") -> bool:
         return self.path(digest, mime).exists()
@@ -94,10 +153,11 @@ class BlobStore:
     def __iter__(self) -> Iterator[tuple[str, Path]]:
         """Every stored blob as ``(digest, path)``; temporary leftovers are not blobs."""
         base = self.root / "sha256"
-        if not base.is_dir():
+        if not _real_dir(self.root) or not _real_dir(base):
             return
         for path in sorted(base.glob("*/*")):
-            if path.name.startswith("."):
+            # Only regular files inside the cassette: never through a link (gc deletes these).
+            if path.name.startswith(".") or not _real_file(path):
                 continue
             stem, ext = path.stem, path.suffix
             if ext in _MIMES or ext == ".bin":
@@ -106,7 +166,18 @@ class BlobStore:
     def leftovers(self) -> list[Path]:
         """Temporary files a crash left behind mid-write."""
         base = self.root / "sha256"
-        return sorted(base.glob("*/.*.tmp")) if base.is_dir() else []
+        if not _real_dir(self.root) or not _real_dir(base):
+            return []
+        return sorted(path for path in base.glob("*/.*.tmp") if _real_file(path))
+
+
+def _real_dir(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
+def _real_file(path: Path) -> bool:
+    """A regular file reached through no link: itself and its folder are no symbolic links."""
+    return not path.is_symlink() and not path.parent.is_symlink() and path.is_file()
 
 
 def mime_of(path: Path) -> str:

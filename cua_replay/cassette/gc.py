@@ -94,4 +94,5 @@ def _prune(folder: Path, top: Path) -> None:
 
 def leftovers(directory: Path) -> list[Path]:
     """Temporary files of interrupted writes: blobs and the manifest's atomic rewrite."""
-    return sorted(directory.glob(".*.tmp")) + BlobStore(directory / BLOBS_DIR).leftovers()
+    mine = [path for path in directory.glob(".*.tmp") if path.is_file() and not path.is_symlink()]
+    return sorted(mine) + BlobStore(directory / BLOBS_DIR).leftovers()

@@ -13,13 +13,15 @@ ends up in CI logs.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from ..errors import InvalidSetting
+from ..errors import InvalidCassette, InvalidSetting
+from .blobs import read_blob
 from .format import BLOBS_DIR
 from .redact import BUILTIN_PATTERNS, env_secrets
 from .redact import spellings as redact_spellings
@@ -90,6 +92,21 @@ def secret_values(
     return needles
 
 
+MAX_SCANNED_BYTES: Final = 2**30
+"""The largest file scanned for secrets (a step log of a very long run stays well below)."""
+
+
+def _own_files(directory: Path) -> list[Path]:
+    """The regular files of a cassette, found without following a symbolic link anywhere."""
+    found: list[Path] = []
+    for folder, _, names in os.walk(directory, followlinks=False):
+        for name in names:
+            path = Path(folder) / name
+            if path.is_file() and not path.is_symlink():
+                found.append(path)
+    return sorted(found)
+
+
 def find_leaks(directory: Path, values: list[Needle], patterns: Patterns) -> tuple[list[Leak], int]:
     """Every leak in every file under ``directory``, and how many files were scanned.
 
@@ -99,10 +116,14 @@ def find_leaks(directory: Path, values: list[Needle], patterns: Patterns) -> tup
     is a leak too: a screenshot shows whatever was on screen.
     """
     leaks: list[Leak] = []
-    files = sorted(p for p in directory.rglob("*") if p.is_file())
+    files = _own_files(directory)
     for path in files:
         name = path.relative_to(directory).as_posix()
-        data = path.read_bytes()
+        try:
+            data = read_blob(path, directory, limit=MAX_SCANNED_BYTES)
+        except (InvalidCassette, OSError):
+            continue  # verify reports a blob it cannot read; nothing else here is read
+
         covered: list[tuple[int, int]] = []
         for needle in values:
             hits = [(i, len(s)) for s in needle.spellings for i in _find_all(data, s)]

@@ -22,7 +22,7 @@ from typing import Any, Final, Literal
 from pydantic import ValidationError
 
 from ..errors import CassetteNotFound, InvalidCassette
-from .blobs import BlobStore, digest_of
+from .blobs import BlobStore, digest_of, read_blob
 from .canonical import blob_refs, is_item_ref
 from .format import (
     BLOB_KEY,
@@ -43,9 +43,18 @@ from .store import load_cassette
 __all__ = ["Finding", "Kind", "Verification", "format_size", "gc", "mask", "verify"]
 
 Kind = Literal[
-    "schema", "missing_blob", "hash", "secret", "torn", "leftover", "unreferenced", "incomplete"
+    "schema",
+    "missing_blob",
+    "hash",
+    "secret",
+    "unsafe_blob",
+    "torn",
+    "leftover",
+    "unreferenced",
+    "incomplete",
 ]
-"""The first four are findings (the cassette is wrong); the rest are notes (worth knowing)."""
+"""The first five are findings (the cassette is wrong); the rest are notes (worth knowing).
+``unsafe_blob``: a symbolic link, FIFO, device or oversized file where a blob belongs."""
 
 _MAX_ERRORS: Final = 4
 
@@ -320,7 +329,7 @@ def _check_blobs(directory: Path, refs: dict[Path, _Ref], report: Verification) 
         used = ref.where[0] + (f" (and {len(ref.where) - 1} more)" if len(ref.where) > 1 else "")
         name = path.relative_to(directory).as_posix()
         try:
-            data = path.read_bytes()
+            data = read_blob(path, directory)
         except FileNotFoundError:
             report.add(
                 "missing_blob",
@@ -328,6 +337,9 @@ def _check_blobs(directory: Path, refs: dict[Path, _Ref], report: Verification) 
                 f"blob {_short(ref.digest)} ({ref.mime}) referenced by {used} is missing: copy "
                 "the cassette with its blobs/ directory, or re-record the run.",
             )
+            continue
+        except (InvalidCassette, OSError) as exc:
+            report.add("unsafe_blob", name, f"is not read (used by {used}): {exc}")
             continue
         actual = digest_of(data)
         if actual != ref.digest:
