@@ -10,10 +10,12 @@ browser (every action executed again) or against the recorded observations
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
 
 from .cassette.store import Cassette, load_cassette
 from .errors import InvalidCassette, InvalidSetting
@@ -87,6 +89,40 @@ def check_repeatable(cassette: Cassette) -> None:
         )
 
 
+def check_start_url(cassette: Cassette, *, allow_local: bool = False) -> None:
+    """Refuse a start page a replay in the browser must not open, in one line.
+
+    The manifest says where the run began, and a cassette from elsewhere may say
+    ``file:///etc/passwd``, ``javascript:...`` or an address on this machine or
+    its network. Only ``http(s)`` pages open, and loopback, private and
+    link-local hosts only with ``allow_local`` (``--allow-local``); the
+    recording's own domain policy still applies to everything after.
+    """
+    url = cassette.manifest.start_url
+    if not url:
+        return
+    parts = urlsplit(url)
+    where = f"{cassette.directory}/run.json's start_url {url[:200]!r}"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidCassette(
+            f"{where} is not an http(s) page, so the browser will not open it; replay the "
+            "cassette offline with --executor recorded."
+        )
+    host = parts.hostname
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        local = host == "localhost" or host.endswith(".localhost")
+    else:
+        local = not address.is_global
+    if local and not allow_local:
+        raise InvalidCassette(
+            f"{where} is on this machine or a private network; pass --allow-local "
+            "(allow_local=True) if you trust this cassette, or replay it with --executor "
+            "recorded."
+        )
+
+
 async def replay_cassette(
     directory: Path | str,
     *,
@@ -95,6 +131,7 @@ async def replay_cassette(
     gate: SafetyGate | None = None,
     listeners: Iterable[Any] = (),
     environ: Mapping[str, str] = os.environ,
+    allow_local: bool = False,
 ) -> ReplayResult:
     """Replay the cassette in ``directory`` and check it; raises :class:`ReplayMismatch`.
 
@@ -103,9 +140,14 @@ async def replay_cassette(
     replayed; ``"recorded"`` needs no browser: the recorded screenshots and
     URLs come back in order. ``options`` say how strictly each request is
     checked. ``gate`` replaces the recorded decisions (asked with the
-    recording's ``watched``). No credential is needed.
+    recording's ``watched``). No credential is needed. A cassette is untrusted
+    input: the browser opens only an ``http(s)`` start page, and one on this
+    machine or a private network only with ``allow_local``
+    (:func:`check_start_url`).
     """
     cassette = load_cassette(directory)
+    if executor == "browser":
+        check_start_url(cassette, allow_local=allow_local)
     session = ReplaySession(cassette, options, environ=environ)
     recorded = run_options(cassette, environ=environ)
     decider: SafetyGate = WatchedAsRecorded(

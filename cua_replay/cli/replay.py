@@ -57,6 +57,13 @@ def replay(
             file_okay=False, help="Where recorded/live/diff PNGs go (default DIR/mismatch)."
         ),
     ] = None,
+    allow_local: Annotated[
+        bool,
+        typer.Option(
+            help="Let the browser open a start page on this machine or a private network "
+            "(only for a cassette you trust)."
+        ),
+    ] = False,
 ) -> None:
     """Replay the cassette in DIR offline: exit 0 if it matches, 1 if not, 2 if unreadable."""
     with reported():
@@ -66,6 +73,7 @@ def replay(
                     directory,
                     executor=executor.value,
                     options=ReplayOptions(MatchPolicy.parse(match.value), threshold, artifacts),
+                    allow_local=allow_local,
                 )
             )
         except (CassetteNotFound, InvalidCassette, InvalidSetting) as exc:
