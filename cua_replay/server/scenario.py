@@ -240,7 +240,7 @@ class Scenario(_Model):
         except OSError as exc:
             raise ScenarioError(f"Cannot read scenario file {str(source)!r}: {exc}") from None
         try:
-            data = json.loads(text) if source.suffix == ".json" else yaml.safe_load(text)
+            data = json.loads(text) if source.suffix == ".json" else _load_yaml(text)
         except (ValueError, yaml.YAMLError) as exc:
             raise ScenarioError(f"Scenario file {str(source)!r} is not valid: {exc}") from None
         if not isinstance(data, dict):
@@ -318,3 +318,21 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         f"No scenario named {str(name_or_path)!r}. Built-in scenarios: {known}. "
         "Pass a path to a .yaml or .json file to use your own."
     )
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without anchors and aliases: a scenario file may come from anywhere, and a
+    kilobyte of nested aliases expands to gigabytes ("billion laughs")."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.YAMLError(
+                f"line {event.start_mark.line + 1}: aliases (*name) are not allowed in a "
+                "scenario; write the value out"
+            )
+        return super().compose_node(parent, index)
+
+
+def _load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_NoAliasLoader)

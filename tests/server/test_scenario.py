@@ -121,3 +121,15 @@ def test_unparseable_files_say_so(text: str, complaint: str, tmp_path: Path) -> 
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match="Cannot read scenario file"):
         Scenario.from_file(tmp_path / "absent.yaml")
+
+
+@pytest.mark.timeout(30)
+def test_a_yaml_alias_bomb_is_refused_before_it_expands(tmp_path: Path) -> None:
+    """A kilobyte of nested aliases would expand to ~10^9 strings ("billion laughs")."""
+    rows = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for previous, name in zip("abcdefgh", "bcdefghi", strict=True):
+        rows.append(f"{name}: &{name} [{','.join([f'*{previous}'] * 9)}]")
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(rows) + "\n")
+    with pytest.raises(ScenarioError, match="aliases"):
+        Scenario.from_file(bomb)
