@@ -23,7 +23,7 @@ from .backends import ModelBackend, backend_from_settings
 from .cassette.format import RunSettings
 from .cassette.redact import RedactionPolicy
 from .domains import DomainPolicy
-from .errors import CuaReplayError, MissingSetting
+from .errors import InvalidSetting, MissingSetting
 from .events import Listener
 from .executors.playwright import PlaywrightExecutor
 from .loop import Loop, LoopConfig, RunResult
@@ -205,9 +205,10 @@ async def run_task(
     gate = gate or gate_from_spec(options.safety)
     policy = DomainPolicy(allow=options.allow_domains, block=options.block_domains)
     if not policy.allows(resolved.start_url):
-        raise CuaReplayError(
+        raise InvalidSetting(
             f"The start page {resolved.start_url} is outside the domain policy ({policy!r}): "
-            "change --start-url, or --allow-domain / --block-domain."
+            "change --start-url, or --allow-domain / --block-domain.",
+            setting="start_url",
         )
     async with contextlib.AsyncExitStack() as stack:
         fake = None
@@ -356,5 +357,7 @@ def parse_display(text: str) -> tuple[int, int]:
     """``1024x768`` -> (1024, 768), with an error that says what is expected."""
     width, sep, height = text.lower().partition("x")
     if not sep or not width.isdigit() or not height.isdigit() or int(width) * int(height) == 0:
-        raise CuaReplayError(f"--display {text!r} is not WIDTHxHEIGHT, e.g. 1024x768.")
+        raise InvalidSetting(
+            f"--display {text!r} is not WIDTHxHEIGHT, e.g. 1024x768.", setting="display"
+        )
     return int(width), int(height)

@@ -74,5 +74,5 @@ def test_demo_runs_offline_end_to_end(tmp_path: Path) -> None:
     again = subprocess.run(
         [str(script), "demo", "--out", str(out)], capture_output=True, text=True, timeout=300
     )
-    assert again.returncode == 1
+    assert again.returncode == 2
     assert "already holds a recording" in again.stderr + again.stdout

@@ -1,4 +1,10 @@
-"""Turn our own errors into ``Name: message`` on stderr and exit 1; let bugs show a traceback."""
+"""Turn our own errors into one ``Name: message`` line on stderr and an exit status.
+
+The same in every command: 2 when the input could not be read or the command was
+used wrongly (no cassette there, a cassette that does not load, a bad setting or
+scenario, a missing extra), 1 for anything else the package reports (a replay
+that diverged, a run that failed). Bugs still show a traceback.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,31 @@ from contextlib import contextmanager
 
 import typer
 
-from ..errors import CuaReplayError
+from ..errors import (
+    CassetteNotFound,
+    CuaReplayError,
+    InvalidCassette,
+    InvalidDomainEntry,
+    InvalidSafetyPolicy,
+    InvalidSetting,
+    InvalidViewport,
+    MissingExtra,
+    MissingSetting,
+    ScenarioError,
+)
+
+UNREADABLE = (
+    CassetteNotFound,
+    InvalidCassette,
+    InvalidDomainEntry,
+    InvalidSafetyPolicy,
+    InvalidSetting,
+    InvalidViewport,
+    MissingExtra,
+    MissingSetting,
+    ScenarioError,
+)
+"""The errors that mean "could not read the input, or bad usage": exit status 2."""
 
 
 @contextmanager
@@ -16,4 +46,4 @@ def reported() -> Iterator[None]:
         yield
     except CuaReplayError as exc:
         typer.echo(f"{type(exc).__name__}: {exc}", err=True)
-        raise typer.Exit(code=1) from None
+        raise typer.Exit(code=2 if isinstance(exc, UNREADABLE) else 1) from None

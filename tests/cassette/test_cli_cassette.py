@@ -63,7 +63,7 @@ def test_show_json_prints_one_parseable_line_per_step(recorded: Path) -> None:
 
 def test_show_without_a_cassette_says_what_to_do(tmp_path: Path) -> None:
     result = runner.invoke(app, ["show", str(tmp_path / "missing")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output.startswith("CassetteNotFound: ") and "Record one first" in result.output
 
 
@@ -124,10 +124,10 @@ def test_gc_dry_run_removes_nothing_then_gc_frees_the_bytes(cassette: Path) -> N
 
 
 @pytest.mark.browser
-def test_gc_refuses_a_broken_cassette_with_exit_1(cassette: Path) -> None:
+def test_gc_refuses_a_broken_cassette_with_exit_2(cassette: Path) -> None:
     garbage = plant_garbage(cassette)
     (cassette / "steps.jsonl").write_text("{broken\n" + (cassette / "steps.jsonl").read_text())
     result = runner.invoke(app, ["gc", str(cassette)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output.startswith("InvalidCassette: Nothing was removed")
     assert all(path.exists() for path in garbage)

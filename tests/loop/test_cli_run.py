@@ -82,6 +82,6 @@ def test_on_blocked_back_goes_back_and_carries_on(tmp_path: Path) -> None:
 )
 def test_bad_options_say_what_to_do(args: list[str], message: str) -> None:
     result = runner.invoke(app, args)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output

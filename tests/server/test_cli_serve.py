@@ -28,7 +28,7 @@ def test_scenarios_lists_every_builtin() -> None:
 
 def test_serve_refuses_an_unknown_scenario_with_the_list() -> None:
     result = runner.invoke(app, ["serve", "--scenario", "nope"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output.startswith("ScenarioError: No scenario named 'nope'")
     assert "demo" in result.output and "Traceback" not in result.output
 
