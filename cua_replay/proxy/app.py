@@ -12,9 +12,11 @@ other replay path.
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
@@ -31,12 +33,14 @@ from starlette.types import Receive, Scope, Send
 
 from ..cassette.format import MANIFEST_NAME
 from ..errors import CassetteNotFound, InvalidSetting
-from ..record.recorder import Recorder, new_manifest
+from ..record.recorder import Exchange, Recorder, new_manifest
 from ..record.transport import RecordingTransport
 from ..replay.http import Answer, HttpReplayer, NotReplayable
 from ..replay.options import ReplayOptions
 from ..server.runner import ServerURLs, _PromptServer, bind, uvicorn_config
 from ..wire.envelopes import APIError, Flavour
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_UPSTREAM: Final = "https://api.openai.com/v1"
 
@@ -160,7 +164,10 @@ class ProxyApp:
                 secrets=secrets,
                 overwrite=self.mode is ProxyMode.ALL,
             )
-            transport = RecordingTransport(self.recorder.exchange, httpx2.AsyncHTTPTransport())
+            # The recorder's work (hashing and writing screenshots, redacting) runs on one
+            # worker thread, in order: the client's answer never waits for the disk.
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="cua-replay-proxy-recorder")
+            transport = RecordingTransport(self._record, httpx2.AsyncHTTPTransport())
             self._client = httpx2.AsyncClient(
                 transport=transport, timeout=httpx2.Timeout(600.0, connect=30.0)
             )
@@ -210,6 +217,10 @@ class ProxyApp:
         }
         return StreamingResponse(_relay(answer), status_code=answer.status_code, headers=relayed)
 
+    def _record(self, exchange: Exchange) -> None:
+        assert self.recorder is not None
+        self._writer.submit(self.recorder.exchange, exchange).add_done_callback(_reported)
+
     # -- lifetime -------------------------------------------------------------------------
 
     async def aclose(self) -> None:
@@ -221,7 +232,15 @@ class ProxyApp:
         """Finish the recording (its ``stop`` line and manifest); idempotent."""
         with self._close_lock:
             if self.recorder is not None:
+                self._writer.shutdown(wait=True)
                 self.recorder.close()
+
+
+def _reported(done: Future[None]) -> None:
+    """A failure to record is logged, never lost in the worker thread."""
+    error = done.exception()
+    if error is not None:
+        logger.error("cua-replay proxy: recording an exchange failed: %s", error, exc_info=error)
 
 
 async def _relay(answer: httpx2.Response) -> AsyncIterator[bytes]:
