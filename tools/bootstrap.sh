@@ -76,6 +76,19 @@ if [ "$mode" = demo ]; then
   exec "$venv/bin/cua-replay" demo "$@"
 fi
 
+# The proxy's Node client (tests/proxy/test_node_client.py): the official openai npm
+# package, pinned by package-lock.json, installed once per lock file; without npm the
+# test skips and says how to install it.
+node_dir="tests/proxy/node"
+if command -v npm >/dev/null 2>&1; then
+  lock="$(sha256sum "$node_dir/package-lock.json" | cut -d' ' -f1)"
+  if [ "$(cat "$node_dir/node_modules/.cua-replay.stamp" 2>/dev/null)" != "$lock" ]; then
+    echo "bootstrap: installing the openai npm package into $node_dir"
+    (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error) \
+      && echo "$lock" > "$node_dir/node_modules/.cua-replay.stamp"
+  fi
+fi
+
 # The code stays clean: any lint, format or type finding fails the run before pytest.
 checked=(cua_replay tests tools)
 check() {  # check FIX COMMAND...: run COMMAND; on a finding, say what to do and stop

@@ -57,7 +57,8 @@ PREVIEW_TOOL_KEYS = frozenset({"type", "display_width", "display_height", "envir
 OUTPUT_KEYS = frozenset(response_input_item_param.ComputerCallOutput.__annotations__) | {
     "current_url"
 }
-SCREENSHOT_KEYS = frozenset({"type", "image_url", "file_id", "detail"})
+SCREENSHOT_KEYS = frozenset({"type", "image_url", "file_id", "detail", "current_url"})
+"""``current_url`` inside ``output`` too: the official classic sample app sends it there."""
 
 
 def _sdk_item_types() -> list[str]:
@@ -277,8 +278,9 @@ class ContractChecker:
                     str(by_id[a].get("code")) for a in acked if a in by_id and by_id[a].get("code")
                 )
                 answered += 1
-                if item.get("current_url") is not None:
-                    current_url = item["current_url"]
+                url = _current_url(item)
+                if url is not None:
+                    current_url = url
         if open_calls:
             raise e.no_tool_output(next(iter(open_calls)))
         return answered, current_url, frozenset(acknowledged)
@@ -615,11 +617,23 @@ def _call_output(item: dict[str, Any], path: str, flavour: Flavour) -> int:
         _checks(item["acknowledged_safety_checks"], f"{path}.acknowledged_safety_checks")
     if item.get("current_url") is not None:
         tokens += text_tokens(_string(item["current_url"], f"{path}.current_url"))
+    if output.get("current_url") is not None:
+        tokens += text_tokens(_string(output["current_url"], f"{path}.output.current_url"))
     if item.get("status") is not None:
         _enum(item["status"], f"{path}.status", ITEM_STATUSES)
     if item.get("id") is not None:
         _string(item["id"], f"{path}.id")
     return tokens
+
+
+def _current_url(item: dict[str, Any]) -> str | None:
+    """The page URL an output reports: on the item, or in its ``output`` (the classic sample)."""
+    if item.get("current_url") is not None:
+        return str(item["current_url"])
+    output = item.get("output")
+    if isinstance(output, dict) and output.get("current_url") is not None:
+        return str(output["current_url"])
+    return None
 
 
 def _checks(checks: object, path: str) -> None:

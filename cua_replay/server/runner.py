@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from types import TracebackType
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from .app import FakeResponsesApp
 from .brain import Brain
@@ -53,13 +54,13 @@ def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     return sock
 
 
-def uvicorn_config(app: FakeResponsesApp) -> uvicorn.Config:
+def uvicorn_config(app: ASGIApp) -> uvicorn.Config:
     return uvicorn.Config(
         app, log_level="warning", lifespan="off", access_log=False, timeout_graceful_shutdown=1
     )
 
 
-def uvicorn_server(app: FakeResponsesApp) -> uvicorn.Server:
+def uvicorn_server(app: ASGIApp) -> uvicorn.Server:
     """The foreground server of ``cua-replay serve``: uvicorn as is, Ctrl+C included."""
     return uvicorn.Server(uvicorn_config(app))
 

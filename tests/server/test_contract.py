@@ -550,6 +550,30 @@ def test_call_output_types_and_extra_keys_are_accepted(
     assert the_call(nxt).action is not None
 
 
+def test_current_url_inside_the_output_is_accepted(any_client: OpenAI) -> None:
+    """The official classic sample app sends ``current_url`` inside ``output`` (issue 13)."""
+    response = start(any_client)
+    item = answer(the_call(response))
+    item["output"] = {
+        "type": "computer_screenshot",
+        "image_url": PNG_URL,
+        "current_url": "https://shop.example/cart",
+    }
+    nxt = follow_up(any_client, response, [item])
+    assert nxt.status == "completed"
+    assert nxt.previous_response_id == response.id
+
+
+def test_current_url_inside_the_output_must_be_a_string(client: OpenAI) -> None:
+    response = start(client)
+    item = answer(the_call(response))
+    item["output"] = {"type": "computer_screenshot", "image_url": PNG_URL, "current_url": 7}
+    exc = rejected(lambda: follow_up(client, response, [item]))
+    assert exc.status_code == 400
+    assert isinstance(exc.body, dict)
+    assert exc.body["param"] == "input[0].output.current_url"
+
+
 # -- stateless full history ----------------------------------------------------------------
 
 
