@@ -52,7 +52,8 @@ from typing import Any
 
 GOAL = 1.6
 GOAL_AT = 200
-PLUGIN_FALLBACK = "cua_replay.integrations.pytest_plugin"  # if the tree's pyproject.toml does not say
+# What the tree's pyproject.toml does not say: where the plugin is.
+PLUGIN_FALLBACK = "cua_replay.integrations.pytest_plugin"
 
 # The imports of the generated test module: the one place to update when modules move.
 TEST_IMPORTS = """
