@@ -648,21 +648,21 @@ def test_serve_cassette_answers_the_sdk_with_the_recorded_step(tmp_path: Path) -
 
 def test_serve_refuses_cassette_with_scenario(tmp_path: Path) -> None:
     result = runner.invoke(app, ["serve", "--cassette", str(tmp_path), "--scenario", "form"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output.startswith("InvalidSetting: --cassette and --scenario are exclusive")
     assert "Traceback" not in result.output
 
 
 def test_serve_refuses_match_without_cassette() -> None:
     result = runner.invoke(app, ["serve", "--match", "strict"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output.startswith("InvalidSetting: --match applies to a recorded cassette")
 
 
 def test_serve_names_a_missing_cassette(tmp_path: Path) -> None:
     missing = tmp_path / "nope"
     result = runner.invoke(app, ["serve", "--cassette", str(missing)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output.startswith(f"CassetteNotFound: No cassette at {missing} (no run.json).")
     assert "Traceback" not in result.output
 
@@ -671,6 +671,6 @@ def test_serve_reports_a_corrupt_cassette(tmp_path: Path) -> None:
     cassette = write_cassette(tmp_path / "cas", response=COMPLETED)
     (cassette.directory / "run.json").write_text("{not json", encoding="utf-8")
     result = runner.invoke(app, ["serve", "--cassette", str(cassette.directory)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output.startswith("InvalidCassette: ")
     assert "run.json is not readable JSON" in result.output
