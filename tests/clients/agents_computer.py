@@ -4,7 +4,8 @@
 (an ``AsyncComputer`` over Playwright); the only changes are marked CHANGED: it
 launches the project's Chromium (``cua_replay.browser.find_chromium``) headless,
 serves the offline fixture site (``cua_replay.site.FixtureSite``) instead of the
-web, ``screenshot`` waits for a navigation to finish, and ``wait`` does not sleep.
+web, ``screenshot`` waits for a navigation a click started (``settle.py``), and
+``wait`` does not sleep.
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ from agents import (
 )
 from openai import AsyncOpenAI
 from playwright.async_api import Browser, Page, Playwright, async_playwright
-from playwright.async_api import Error as PlaywrightError
 
 from cua_replay.browser import LAUNCH_ARGS, find_chromium
 from cua_replay.server import Scenario
 from cua_replay.site import FixtureSite
+
+from .settle import Navigations, async_settle
 
 CUA_KEY_TO_PLAYWRIGHT_KEY = {
     "/": "Divide",
@@ -88,6 +90,7 @@ class LocalPlaywrightComputer(AsyncComputer):
     async def __aenter__(self) -> LocalPlaywrightComputer:
         self._playwright = await async_playwright().start()
         self._browser, self._page = await self._get_browser_and_page()
+        self.navigations = Navigations(self._page)  # CHANGED: see screenshot()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -115,14 +118,10 @@ class LocalPlaywrightComputer(AsyncComputer):
         return (1024, 768)
 
     async def screenshot(self) -> str:
-        # CHANGED: a replayed model answers at once, so a click's navigation may still be
-        # under way; Chromium cannot capture a page mid-navigation.
-        await self.page.wait_for_load_state()
-        try:
-            png_bytes = await self.page.screenshot(full_page=False)
-        except PlaywrightError:  # the navigation had not begun when we waited
-            await self.page.wait_for_load_state()
-            png_bytes = await self.page.screenshot(full_page=False)
+        # CHANGED: wait for a navigation a click started (the example screenshots at
+        # once, which shows the old page or the new one depending on timing).
+        await async_settle(self.page, self.navigations)
+        png_bytes = await self.page.screenshot(full_page=False)
         return base64.b64encode(png_bytes).decode("utf-8")
 
     async def click(self, x: int, y: int, button: Button = "left") -> None:
