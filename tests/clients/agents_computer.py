@@ -30,7 +30,6 @@ from openai import AsyncOpenAI
 from playwright.async_api import Browser, Page, Playwright, async_playwright
 
 from cua_replay.browser import LAUNCH_ARGS, find_chromium
-from cua_replay.server import Scenario
 from cua_replay.site import FixtureSite
 
 from .settle import Navigations, async_settle
@@ -189,17 +188,3 @@ async def run_agent(
             model_settings=ModelSettings(truncation="auto"),
         )
         return await Runner.run(agent, task, max_turns=20)
-
-
-def without_url_expectations(scenario: Scenario) -> Scenario:
-    """``scenario`` without its ``current_url`` expectations.
-
-    The Agents SDK answers a call with the screenshot only (no ``current_url``
-    on its ``computer_call_output``), so the fake server cannot check where the
-    browser is; everything else it checks as scripted.
-    """
-    data = scenario.model_dump(mode="json")
-    for turn in data["turns"]:
-        if turn.get("expect"):
-            turn["expect"]["current_url"] = None
-    return Scenario.model_validate(data)

@@ -24,7 +24,7 @@ from cua_replay.record import Recorder, async_recording_client, new_manifest
 from cua_replay.replay import async_replay_client
 from cua_replay.server import FakeResponsesServer, Scenario, load_scenario
 
-from .agents_computer import run_agent, without_url_expectations
+from .agents_computer import run_agent
 from .checks import (
     V1,
     V2,
@@ -33,6 +33,7 @@ from .checks import (
     assert_self_diff_is_same,
     assert_shows,
     scripted,
+    without_url_expectations,
 )
 
 pytestmark = pytest.mark.browser

@@ -24,8 +24,7 @@ from cua_replay.cli.main import app
 from cua_replay.integrations import vcr as cua_vcr
 from cua_replay.server import FakeResponsesServer, load_scenario
 
-from .agents_computer import without_url_expectations
-from .checks import V1, scripted, shown
+from .checks import V1, scripted, shown, without_url_expectations
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 SECTION = "### Record your own agent"

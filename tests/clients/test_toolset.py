@@ -27,7 +27,6 @@ from cua_replay.replay import async_replay_client, replay_client
 from cua_replay.server import FakeResponsesServer, Scenario, load_scenario
 from cua_replay.site import FixtureSite
 
-from .agents_computer import without_url_expectations
 from .checks import (
     V1,
     V2,
@@ -36,6 +35,7 @@ from .checks import (
     assert_self_diff_is_same,
     assert_shows,
     scripted,
+    without_url_expectations,
 )
 from .playwright_driver import AsyncPlaywrightDriver, PlaywrightDriver, route_fixture_site
 
