@@ -10,9 +10,11 @@ from pathlib import Path
 
 from openai import OpenAI
 from openai.lib.computer import ComputerToolset, ComputerUseError
+from typer.testing import CliRunner
 
 from cua_replay.cassette import load_cassette
 from cua_replay.cassette.view import view
+from cua_replay.cli.main import app
 from cua_replay.record import Recorder, new_manifest, recording_client
 from cua_replay.server import FakeResponsesServer, load_scenario
 from tests.cassette.test_replay_transport import Driver, toolset_params
@@ -61,3 +63,14 @@ def test_a_loop_recording_keeps_its_own_decisions() -> None:
     run = view(load_cassette(shipped))
     decisions = [d for s in run.steps for d in s.safety]
     assert decisions and all(d.decided_by != "client" for d in decisions)
+
+
+def test_the_report_shows_a_decision_read_from_the_wire(tmp_path: Path) -> None:
+    directory = record(tmp_path / "approved", approve=True)
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(app, ["report", str(directory), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    page = out.read_text()
+    assert page.count('<div class="safety" data-approved="true">') == 1
+    assert "<code>malicious_instructions</code>" in page
+    assert '<code class="decided-by">client</code>' in page
