@@ -72,6 +72,17 @@ class CallView:
     after_url: str = ""
     checks: list[dict[str, Any]] = field(default_factory=list)
     """The call's pending safety checks, as the response carried them."""
+    acknowledged: list[str] | None = None
+    """Ids of the checks the client acknowledged with its answer; None when it never answered."""
+
+
+@dataclass(frozen=True)
+class _Output:
+    """What a client answered a call with: a ``computer_call_output`` of a later request."""
+
+    screenshot: dict[str, Any] | None
+    url: str
+    acknowledged: list[str]
 
 
 @dataclass
@@ -196,7 +207,7 @@ def view(cassette: Cassette) -> RunView:
                 url_after=url_after or None,
                 reasoning=list(record.reasoning) or _reasoning(record.response),
                 message=record.message if record.message is not None else _message(record),
-                safety=list(record.safety),
+                safety=list(record.safety) or _wire_safety(calls),
             )
         )
     return RunView(cassette, steps)
@@ -213,7 +224,7 @@ def _response_calls(response: dict[str, Any] | None) -> Iterator[dict[str, Any]]
 
 def _calls(
     record: StepRecord,
-    outputs: dict[str, tuple[dict[str, Any] | None, str]],
+    outputs: dict[str, _Output],
     display: tuple[int, int] | None,
 ) -> list[CallView]:
     after = {o.call_id: o for o in record.observations if o.call_id is not None}
@@ -238,9 +249,46 @@ def _calls(
         observed = after.get(call.call_id) if call.call_id is not None else None
         if observed is not None:
             call.after, call.after_url = observed.screenshot, observed.url
-        elif call.call_id in outputs:
-            call.after, call.after_url = outputs[call.call_id]
+        if call.call_id in outputs:
+            output = outputs[call.call_id]
+            call.acknowledged = output.acknowledged
+            if observed is None:
+                call.after, call.after_url = output.screenshot, output.url
     return calls
+
+
+def _wire_safety(calls: list[CallView]) -> list[SafetyRecord]:
+    """The safety decisions a client made, read from the wire where the loop recorded none.
+
+    A call's pending checks were approved when the client's answer to it
+    acknowledged every one of them; denied when it answered without them, or
+    never answered (the run stopped there).
+    """
+    records: list[SafetyRecord] = []
+    for call in calls:
+        if not call.checks:
+            continue
+        acknowledged = set(call.acknowledged or ())
+        approved = call.acknowledged is not None and all(
+            check.get("id") in acknowledged for check in call.checks
+        )
+        reason = (
+            "acknowledged in the next request"
+            if approved
+            else "the client never answered the call"
+            if call.acknowledged is None
+            else "answered without acknowledging every check"
+        )
+        records.append(
+            SafetyRecord(
+                call_id=call.call_id or "",
+                checks=call.checks,
+                approved=approved,
+                decided_by="client",
+                reason=reason,
+            )
+        )
+    return records
 
 
 def _executed(done: ExecutedAction) -> ActionView:
@@ -267,9 +315,13 @@ def _wire_actions(item: dict[str, Any], display: tuple[int, int] | None) -> list
     return [ActionView(call_id, index, action) for index, action in enumerate(dumped)]
 
 
-def _call_outputs(cassette: Cassette) -> dict[str, tuple[dict[str, Any] | None, str]]:
-    """Every ``computer_call_output`` any request sent: its screenshot ref and current URL."""
-    found: dict[str, tuple[dict[str, Any] | None, str]] = {}
+def _call_outputs(cassette: Cassette) -> dict[str, _Output]:
+    """Every ``computer_call_output`` any request sent, by call id (the first one sent).
+
+    A stateless client re-sends its whole history each turn, so the same output
+    appears in every later request; the first is the one that answered the call.
+    """
+    found: dict[str, _Output] = {}
     for record in cassette.steps:
         items = cassette.request(record.step).get("input")
         for item in items if isinstance(items, list) else []:
@@ -282,7 +334,15 @@ def _call_outputs(cassette: Cassette) -> dict[str, tuple[dict[str, Any] | None, 
             output: dict[str, Any] = found_output if isinstance(found_output, dict) else {}
             image = output.get("image_url")
             url = item.get("current_url") or output.get("current_url") or ""
-            found[call_id] = (image if isinstance(image, dict) else None, str(url))
+            acks = item.get("acknowledged_safety_checks")
+            acknowledged = [
+                str(ack.get("id"))
+                for ack in (acks if isinstance(acks, list) else [])
+                if isinstance(ack, dict)
+            ]
+            found[call_id] = _Output(
+                image if isinstance(image, dict) else None, str(url), acknowledged
+            )
     return found
 
 

@@ -55,15 +55,13 @@ class StepView:
     screen: Shot | None
     """The screen as the step began (what its actions were done on, or the final screen)."""
     url: str
+    safety: list[SafetyRecord] = field(default_factory=list)
+    """The step's safety decisions as the run's view reads them (the loop's, or the wire's)."""
 
     @property
     def usage(self) -> dict[str, Any]:
         usage = (self.record.response or {}).get("usage")
         return usage if isinstance(usage, dict) else {}
-
-    @property
-    def safety(self) -> list[SafetyRecord]:
-        return self.record.safety
 
 
 @dataclass
@@ -117,7 +115,7 @@ def build_timeline(cassette: Cassette) -> Timeline:
             )
             for call in step.calls
         ]
-        steps.append(StepView(step.record, calls, maybe(step.screen), step.url))
+        steps.append(StepView(step.record, calls, maybe(step.screen), step.url, step.safety))
     return Timeline(cassette, steps, shots, missing)
 
 
