@@ -13,29 +13,18 @@ from contextlib import contextmanager
 
 import typer
 
-from ..errors import (
-    CassetteNotFound,
-    CuaReplayError,
-    InvalidCassette,
-    InvalidDomainEntry,
-    InvalidSafetyPolicy,
-    InvalidSetting,
-    InvalidViewport,
-    MissingExtra,
-    MissingSetting,
-    ScenarioError,
-)
+from .. import errors
 
 UNREADABLE = (
-    CassetteNotFound,
-    InvalidCassette,
-    InvalidDomainEntry,
-    InvalidSafetyPolicy,
-    InvalidSetting,
-    InvalidViewport,
-    MissingExtra,
-    MissingSetting,
-    ScenarioError,
+    errors.CassetteNotFound,
+    errors.InvalidCassette,
+    errors.InvalidDomainEntry,
+    errors.InvalidSafetyPolicy,
+    errors.InvalidSetting,
+    errors.InvalidViewport,
+    errors.MissingExtra,
+    errors.MissingSetting,
+    errors.ScenarioError,
 )
 """The errors that mean "could not read the input, or bad usage": exit status 2."""
 
@@ -44,6 +33,6 @@ UNREADABLE = (
 def reported() -> Iterator[None]:
     try:
         yield
-    except CuaReplayError as exc:
+    except errors.CuaReplayError as exc:
         typer.echo(f"{type(exc).__name__}: {exc}", err=True)
         raise typer.Exit(code=2 if isinstance(exc, UNREADABLE) else 1) from None

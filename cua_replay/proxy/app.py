@@ -19,7 +19,6 @@ from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from enum import StrEnum
 from pathlib import Path
-from types import TracebackType
 from typing import Final
 
 import anyio.to_thread
@@ -37,7 +36,7 @@ from ..record.recorder import Exchange, Recorder, new_manifest
 from ..record.transport import RecordingTransport
 from ..replay.http import Answer, HttpReplayer, NotReplayable
 from ..replay.options import ReplayOptions
-from ..server.runner import ServerURLs, _PromptServer, bind, uvicorn_config
+from ..server.runner import BackgroundServer, _PromptServer, uvicorn_config
 from ..wire.envelopes import APIError, Flavour
 
 logger = logging.getLogger(__name__)
@@ -304,47 +303,20 @@ class ForegroundServer(uvicorn.Server):
         await self.proxy.aclose()
 
 
-class ProxyServer:
+class ProxyServer(BackgroundServer):
     """The proxy on loopback in a background thread (tests, the Python API).
 
     >>> with ProxyServer(ProxyApp("cassettes/form", "once")) as proxy:  # doctest: +SKIP
     ...     client = OpenAI(base_url=proxy.urls.openai_base_url)
     """
 
+    thread_name = "cua-replay-proxy"
+    label = "The cua-replay proxy"
+
     def __init__(self, app: ProxyApp, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.app = app
-        self._socket = bind(host, port)
-        self.urls = ServerURLs.for_address(host, self._socket.getsockname()[1])
-        self._server = _ClosingServer(app)
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> ProxyServer:
-        self._thread = threading.Thread(
-            target=self._server.run_until_stopped,
-            args=([self._socket],),
-            daemon=True,
-            name="cua-replay-proxy",
-        )
-        self._thread.start()
-        self._server.settled.wait(timeout=60)
-        if not self._server.started:
-            raise RuntimeError("The cua-replay proxy failed to start; see the log above.")
-        return self
+        super().__init__(_ClosingServer(app), host=host, port=port)
 
     def stop(self) -> None:
-        self._server.request_stop()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._socket.close()
+        super().stop()
         self.app.close()
-
-    def __enter__(self) -> ProxyServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -7,6 +7,7 @@ import socket
 import threading
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Self
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -117,12 +118,62 @@ class _PromptServer(uvicorn.Server):
                 task.cancel()
 
 
-class FakeResponsesServer:
+class BackgroundServer:
+    """A uvicorn server on a loopback socket in a daemon thread: ``start``/``stop`` or ``with``.
+
+    The socket is bound in ``__init__``, so ``urls`` (the port the system chose) is
+    known before the server starts; ``start`` returns once it serves or failed.
+    """
+
+    thread_name = "cua-replay-server"
+    label = "The server"
+
+    def __init__(self, server: _PromptServer, *, host: str, port: int) -> None:
+        self._socket = bind(host, port)
+        self.urls = ServerURLs.for_address(host, self._socket.getsockname()[1])
+        self._server = server
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> Self:
+        self._thread = threading.Thread(
+            target=self._server.run_until_stopped,
+            args=([self._socket],),
+            daemon=True,
+            name=self.thread_name,
+        )
+        self._thread.start()
+        self._server.settled.wait(timeout=60)
+        if not self._server.started:
+            raise RuntimeError(f"{self.label} failed to start; see the log above.")
+        return self
+
+    def stop(self) -> None:
+        self._server.request_stop()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._socket.close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class FakeResponsesServer(BackgroundServer):
     """The fake Responses API on loopback, in a background thread.
 
     >>> with FakeResponsesServer("demo") as server:  # doctest: +SKIP
     ...     client = OpenAI(base_url=server.urls.openai_base_url, api_key="sk-test")
     """
+
+    thread_name = "cua-replay-fake-server"
+    label = "The fake Responses server"
 
     def __init__(
         self,
@@ -134,43 +185,9 @@ class FakeResponsesServer:
         seed: str | None = None,
     ) -> None:
         self.app = FakeResponsesApp(brain, api_key=api_key, seed=seed)
-        self._socket = bind(host, port)
-        address = self._socket.getsockname()
-        self.urls = ServerURLs.for_address(host, address[1])
-        self._server = _PromptServer(uvicorn_config(self.app))
-        self._thread: threading.Thread | None = None
+        super().__init__(_PromptServer(uvicorn_config(self.app)), host=host, port=port)
 
     @property
     def state(self) -> ServerState:
         """The server's memory: ``log`` of handled requests, ``finished`` conversations."""
         return self.app.state
-
-    def start(self) -> FakeResponsesServer:
-        self._thread = threading.Thread(
-            target=self._server.run_until_stopped,
-            args=([self._socket],),
-            daemon=True,
-            name="cua-replay-fake-server",
-        )
-        self._thread.start()
-        self._server.settled.wait(timeout=60)
-        if not self._server.started:
-            raise RuntimeError("The fake Responses server failed to start; see the log above.")
-        return self
-
-    def stop(self) -> None:
-        self._server.request_stop()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._socket.close()
-
-    def __enter__(self) -> FakeResponsesServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
