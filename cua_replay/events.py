@@ -94,10 +94,6 @@ class ScreenshotCaptured:
     call_id: str | None
     png: bytes
     url: str
-    data_url: str | None = None
-    """The ``data:image/png;base64,...`` URL the loop sends for it, when it has made one: a
-    listener that needs the text (a recorder recognising it in the next request) need not
-    encode the bytes again."""
 
 
 @dataclass(frozen=True)

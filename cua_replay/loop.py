@@ -289,14 +289,14 @@ class Loop:
         return output
 
     async def _screenshot(self, step: int, call_id: str | None) -> str:
-        """A screenshot, announced to the listeners; its data URL, encoded once for both."""
+        """A screenshot, announced to the listeners; its data URL (encoded once: a listener
+        asking :func:`~cua_replay.wire.data_url.png_data_url` for the same bytes gets it)."""
         try:
             png = await self.executor.screenshot()
         except CuaReplayError as exc:
             raise _Stop(StopReason.ERROR, f"{type(exc).__name__}: {exc}") from exc
-        data_url = _data_url(png)
-        self.emit(ScreenshotCaptured(step, call_id, png, self.executor.current_url, data_url))
-        return data_url
+        self.emit(ScreenshotCaptured(step, call_id, png, self.executor.current_url))
+        return png_data_url(png)
 
     def _page_events(self, step: int) -> None:
         drain = getattr(self.executor, "drain_events", None)
@@ -316,10 +316,6 @@ class Loop:
             await self.executor.execute(Click(button="back", at=self.viewport.position(0, 0)))
             return
         raise _Stop(StopReason.BLOCKED_DOMAIN, f"the page tried to reach {blocked[0]}")
-
-
-def _data_url(png: bytes) -> str:
-    return png_data_url(png)
 
 
 def _last_message(responses: Sequence[Response]) -> str:

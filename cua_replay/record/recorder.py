@@ -16,7 +16,6 @@ become the ``attempts`` of the step that finally succeeded.
 
 from __future__ import annotations
 
-import base64
 import functools
 import json
 import logging
@@ -58,6 +57,7 @@ from ..events import (
     ScreenshotCaptured,
     Stopped,
 )
+from ..wire.data_url import png_data_url
 from ..wire.sse import final_response
 
 logger = logging.getLogger(__name__)
@@ -212,10 +212,8 @@ class Recorder:
         elif isinstance(event, ScreenshotCaptured):
             digest, size = self.writer.store_image(event.png)
             ref = blob_ref(digest, "image/png", size)
-            data_url = event.data_url or (
-                "data:image/png;base64," + base64.b64encode(event.png).decode("ascii")
-            )
-            self._fresh.append((data_url, ref))
+            # The loop encoded these very bytes for its request: the memo hands back its string.
+            self._fresh.append((png_data_url(event.png), ref))
             observation = Observation(call_id=event.call_id, screenshot=ref, url=event.url)
             if self._pending is None:
                 self._initial = observation
