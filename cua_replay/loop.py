@@ -31,7 +31,7 @@ from openai import APIError
 from openai.types.responses import Response, ResponseComputerToolCall
 
 from .actions import Click, parse_call
-from .errors import CuaReplayError, InvalidAction, ModelStreamError
+from .errors import CuaReplayError, InvalidAction, InvalidSetting, ModelStreamError
 from .events import (
     ActionExecuted,
     Event,
@@ -86,12 +86,17 @@ class LoopConfig:
 
     def __post_init__(self) -> None:
         if self.max_steps < 1:
-            raise ValueError(f"max_steps={self.max_steps!r} must be at least 1, e.g. 20.")
+            raise InvalidSetting(
+                f"max_steps={self.max_steps!r} must be at least 1, e.g. 20.", setting="max_steps"
+            )
         if self.history not in ("chain", "full"):
-            raise ValueError(f"history={self.history!r} must be 'chain' or 'full'.")
+            raise InvalidSetting(
+                f"history={self.history!r} must be 'chain' or 'full'.", setting="history"
+            )
         if self.history == "chain" and self.store is False:
-            raise ValueError(
-                "history='chain' needs stored responses: drop store=False or use history='full'."
+            raise InvalidSetting(
+                "history='chain' needs stored responses: drop store=False or use history='full'.",
+                setting="store",
             )
 
     def tools(self) -> list[dict[str, Any]]:

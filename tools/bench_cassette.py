@@ -10,7 +10,7 @@ serializer), and the results are checked against the issue's goals:
   must do (read and SHA-256 every unique screenshot, read and parse the step
   log), measured in the same run;
 * replay: vcrpy with body matching >= 50x slower than ours;
-* recording: a recorded run <= 1.10x the same run without recording.
+* recording: a recorded run <= 1.15x (issue 11; issue 5 asked 1.10x) the same run without recording.
 
 Traffic: an ``--steps N`` run (default 50 responses: N-1 computer calls, one
 ``wait`` or ``move`` action each, then a final message) of the loop engine
@@ -108,7 +108,7 @@ VCR_BODY_MATCH = ["method", "scheme", "host", "port", "path", "query", "body"]
 GOAL_SIZE = 1.05
 GOAL_FLOOR = 4.0  # issue 11 (was 5x against the older, generous floor)
 GOAL_VCR = 50.0
-GOAL_RECORD = 1.10
+GOAL_RECORD = 1.15
 
 TRANSPORT_MODULE = "cua_replay.record.transport"
 REPLAY_MODULE = "cua_replay.replay.session"

@@ -29,7 +29,7 @@ from ..actions import (
     Type,
     Wait,
 )
-from ..errors import ExecutorError
+from ..errors import ExecutorError, InvalidSetting
 from .base import PageRecord
 from .keyboard import Keyboard
 from .pages import COUNTS, DialogPolicy, Effects, PageTracker
@@ -105,20 +105,23 @@ class PlaywrightExecutor:
             ("screenshot_timeout_ms", screenshot_timeout_ms, "positive, e.g. 10000"),
         ):
             if not value > 0:
-                raise ValueError(f"{name}={value!r} must be {minimum}.")
+                raise InvalidSetting(f"{name}={value!r} must be {minimum}.", setting=name)
         if not network_idle_ms >= 0:
-            raise ValueError(
-                f"network_idle_ms={network_idle_ms!r} must be 0 (do not wait) or more, e.g. 500."
+            raise InvalidSetting(
+                f"network_idle_ms={network_idle_ms!r} must be 0 (do not wait) or more, e.g. 500.",
+                setting="network_idle_ms",
             )
         if dialogs not in get_args(DialogPolicy):
-            raise ValueError(
-                f"dialogs={dialogs!r} is not a dialog policy; use 'accept' or 'dismiss'."
+            raise InvalidSetting(
+                f"dialogs={dialogs!r} is not a dialog policy; use 'accept' or 'dismiss'.",
+                setting="dialogs",
             )
         directory = Path(downloads_dir) if downloads_dir is not None else None
         if directory is not None and directory.exists() and not directory.is_dir():
-            raise ValueError(
+            raise InvalidSetting(
                 f"downloads_dir={str(directory)!r} exists and is not a directory; "
-                "pass a directory (it is created if missing) or None for a temporary one."
+                "pass a directory (it is created if missing) or None for a temporary one.",
+                setting="downloads_dir",
             )
         self.settle_timeout_ms = settle_timeout_ms
         self.network_idle_ms = network_idle_ms
