@@ -160,18 +160,20 @@ class DesktopExecutor:
             case Type():
                 await self._type(keys)
             case Wait():
-                await self._stable_screenshot(self.wait_ms)
+                await self._settled_frame(self.wait_ms)
             case Screenshot():
                 pass
 
     async def screenshot(self) -> bytes:
         """PNG bytes of the whole screen, once two consecutive captures agree (bounded)."""
-        return await self._stable_screenshot(self.settle_timeout_ms)
+        frame = await self._settled_frame(self.settle_timeout_ms)
+        return xwd_to_png(frame, label=self.display.label)
 
     async def _capture(self) -> bytes:
         return await self._run(["xwd", "-root", "-silent"])
 
-    async def _stable_screenshot(self, bound_ms: float) -> bytes:
+    async def _settled_frame(self, bound_ms: float) -> bytes:
+        """An XWD capture once the next one is identical, or the last one at the bound."""
         deadline = time.monotonic() + bound_ms / 1000
         frame = await self._capture()
         while True:
@@ -182,7 +184,7 @@ class DesktopExecutor:
             if time.monotonic() >= deadline:
                 logger.info("%s still changing after %s ms", self.display.label, bound_ms)
                 break
-        return xwd_to_png(frame, label=self.display.label)
+        return frame
 
     async def _pointer(
         self, action: Click | DoubleClick | Move | Scroll | Drag, held: list[Keysym]
