@@ -17,6 +17,9 @@ Not a test. Issue 14 asks for two figures:
    python-xlib's ``GetImage`` and ``mss`` (each in-process, then the same
    Pillow PNG encoding), interleaved frame by frame; the ratio is against xwd.
    A library that is not installed is reported as such.
+3. Input cost per click (move, press, release, and the server done with it):
+   one ``xdotool`` command (ours) against python-xlib's XTest in-process
+   with an ``XSync``, interleaved.
 
 Usage: python tools/bench_desktop.py [--rounds 30] [--frames 30] [--quick] [--json OUT]
 """
@@ -173,6 +176,59 @@ def screenshots(frames: int) -> dict[str, list[float] | str]:
     return times
 
 
+def inputs(clicks: int) -> dict[str, list[float] | str]:
+    """Seconds per click, by an xdotool command and by python-xlib XTest (if installed)."""
+    import subprocess
+
+    with VirtualDisplay(WIDTH, HEIGHT) as display:
+        env = {**os.environ, "DISPLAY": display.name}
+        argv = ["xdotool", "mousemove", "100", "100", "click", "--delay", "0", "1"]
+        ways: dict[str, Callable[[], object] | str] = {
+            "xdotool command (ours)": lambda: subprocess.run(argv, env=env, check=True)
+        }
+        try:
+            from Xlib import X
+            from Xlib import display as xdisplay
+            from Xlib.ext import xtest
+        except ImportError:
+            ways["python-xlib XTest"] = "not installed (pip install python-xlib)"
+        else:
+            connection = xdisplay.Display(display.name)
+
+            def fake_click() -> None:
+                xtest.fake_input(connection, X.MotionNotify, x=100, y=100)
+                xtest.fake_input(connection, X.ButtonPress, 1)
+                xtest.fake_input(connection, X.ButtonRelease, 1)
+                connection.sync()
+
+            ways["python-xlib XTest"] = fake_click
+        times: dict[str, list[float] | str] = {
+            name: ([] if callable(way) else way) for name, way in ways.items()
+        }
+        for _ in range(clicks):
+            for name, way in ways.items():
+                if callable(way):
+                    started = time.perf_counter()
+                    way()
+                    bucket = times[name]
+                    assert isinstance(bucket, list)
+                    bucket.append(time.perf_counter() - started)
+    return times
+
+
+def _print_ways(title: str, ways: dict[str, list[float] | str], report: dict[str, Any]) -> None:
+    print(f"\n{title}")
+    baseline = next(v for v in ways.values() if not isinstance(v, str))
+    base_ms = statistics.median(baseline) * 1e3
+    for name, value in ways.items():
+        if isinstance(value, str):
+            print(f"  {name:<24} {value}")
+            continue
+        median = statistics.median(value) * 1e3
+        report[name] = median
+        print(f"  {name:<24} {median:>7.2f}  ({median / base_ms:.2f}x ours)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=30, help="timed rounds of 5 actions")
@@ -211,16 +267,14 @@ def main(argv: list[str] | None = None) -> int:
         f"{'any action':<24} {every['desktop']:>11.1f} {every['playwright']:>14.1f} "
         f"{every['desktop'] / every['playwright']:>6.2f}x"
     )
-    print(f"\nscreenshot of the whole screen as PNG, {args.frames} frames, median ms per frame")
-    baseline = statistics.median(frames["xwd command (ours)"])  # type: ignore[arg-type]
-    report["screenshot_ms"] = {}
-    for name, value in frames.items():
-        if isinstance(value, str):
-            print(f"  {name:<22} {value}")
-            continue
-        median = statistics.median(value) * 1e3
-        report["screenshot_ms"][name] = median
-        print(f"  {name:<22} {median:>7.1f}  ({median / (baseline * 1e3):.2f}x xwd)")
+    report["screenshot_ms"], report["click_ms"] = {}, {}
+    _print_ways(
+        f"screenshot of the whole screen as PNG, {args.frames} frames, median ms per frame",
+        frames,
+        report["screenshot_ms"],
+    )
+    clicks = inputs(args.frames)
+    _print_ways(f"one click, {args.frames} clicks, median ms per click", clicks, report["click_ms"])
     print(
         "\ngoal: information only (the desktop executor's choice of commands is for reaching "
         "a container's display; see README, Desktop computers)"
@@ -229,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         report["times_s"] = times
         report["frames_s"] = frames
+        report["clicks_s"] = clicks
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return 0
 
