@@ -191,6 +191,7 @@ class DesktopExecutor:
     ) -> None:
         steps: list[str] = []
         if held:
+            await self._keymap.ensure(held)
             steps += ["keydown", "--delay", "0", *(k.name for k in held)]
         pressed: int | None = None
         match action:

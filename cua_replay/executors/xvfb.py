@@ -12,8 +12,10 @@ import os
 import select
 import shutil
 import subprocess
+import tempfile
 import time
 from types import TracebackType
+from typing import Any
 
 from ..errors import ExecutorError
 from .xdisplay import XDisplay
@@ -35,6 +37,7 @@ class VirtualDisplay:
         self.height = height
         self.timeout_s = timeout_s
         self._process: subprocess.Popen[bytes] | None = None
+        self._log: Any = None  # Xvfb's messages: a file, so a chatty server never blocks
         self._display: XDisplay | None = None
 
     @property
@@ -50,6 +53,7 @@ class VirtualDisplay:
         if binary is None:
             raise ExecutorError(f"Xvfb is not installed; install it: {INSTALL}.", url="")
         read, write = os.pipe()
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
         try:
             self._process = subprocess.Popen(
                 [
@@ -66,7 +70,7 @@ class VirtualDisplay:
                 pass_fds=(write,),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
+                stderr=self._log,
             )
             os.close(write)
             write = -1
@@ -92,8 +96,9 @@ class VirtualDisplay:
             if not chunk:
                 assert self._process is not None
                 error = b""
-                if self._process.poll() is not None and self._process.stderr is not None:
-                    error = self._process.stderr.read()[-300:]
+                if self._process.poll() is not None:
+                    self._log.seek(0)
+                    error = self._log.read()[-300:]
                 reason = (
                     error.decode(errors="replace").strip() or "no display number within the bound"
                 )
@@ -106,16 +111,16 @@ class VirtualDisplay:
 
     def stop(self) -> None:
         process, self._process, self._display = self._process, None, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(self.timeout_s)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
+        log, self._log = self._log, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(self.timeout_s)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if log is not None:
+            log.close()
 
     def __enter__(self) -> XDisplay:
         return self.start()
