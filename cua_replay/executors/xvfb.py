@@ -22,7 +22,7 @@ from .xdisplay import XDisplay
 
 logger = logging.getLogger(__name__)
 
-INSTALL = "apt-get install xvfb xdotool x11-apps x11-xserver-utils"
+INSTALL = "apt-get install xvfb xdotool x11-apps x11-xserver-utils python3-tk"
 
 
 class VirtualDisplay:

@@ -7,6 +7,7 @@ which installs them.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 from collections.abc import Iterator
@@ -29,6 +30,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def _require_x() -> None:
     missing = [name for name in COMMANDS if shutil.which(name) is None]
+    if importlib.util.find_spec("tkinter") is None:  # the bundled desktop app is Tk
+        missing.append("tkinter (python3-tk)")
     if not missing:
         return
     message = f"{', '.join(missing)} not installed; run tools/bootstrap.sh as root, or {INSTALL}"
