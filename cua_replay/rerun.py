@@ -54,8 +54,18 @@ def run_options(
         settings=Settings(_environ=environ).replace("the recording", model=manifest.model),
         tool=manifest.tool,
         display=manifest.display,
+        **_computer(cassette),
     ).with_recorded(manifest.settings)
     return dataclasses.replace(options, **overrides)
+
+
+def _computer(cassette: Cassette) -> dict[str, Any]:
+    """``computer`` and ``environment`` for a recording: a desktop one's environment is not
+    ``browser``, and it is repeated on a private Xvfb."""
+    environment = cassette.manifest.environment
+    if environment in (None, "browser"):
+        return {}
+    return {"computer": "desktop", "environment": environment}
 
 
 def check_repeatable(cassette: Cassette) -> None:
@@ -136,7 +146,8 @@ async def replay_cassette(
     """Replay the cassette in ``directory`` and check it; raises :class:`ReplayMismatch`.
 
     ``executor="browser"`` re-executes every action in Chromium (on the
-    bundled fixture site when the start page is there) with the model
+    bundled fixture site when the start page is there), or for a desktop
+    recording on a private Xvfb (with the bundled app), with the model
     replayed; ``"recorded"`` needs no browser: the recorded screenshots and
     URLs come back in order. ``options`` say how strictly each request is
     checked. ``gate`` replaces the recorded decisions (asked with the
@@ -146,7 +157,7 @@ async def replay_cassette(
     (:func:`check_start_url`).
     """
     cassette = load_cassette(directory)
-    if executor == "browser":
+    if executor == "browser" and not _computer(cassette):  # a desktop run opens no page
         check_start_url(cassette, allow_local=allow_local)
     session = ReplaySession(cassette, options, environ=environ)
     recorded = run_options(cassette, environ=environ)
@@ -207,4 +218,6 @@ def resumed_options(
     if settings.model is None and manifest.model is not None:
         settings = settings.replace("the recording", model=manifest.model)
     changes["settings"] = settings
+    if options.computer == "browser":
+        changes |= _computer(cassette)
     return dataclasses.replace(options, **changes).with_recorded(manifest.settings, keep=explicit)

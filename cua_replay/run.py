@@ -78,6 +78,13 @@ class RunOptions:
     mask: tuple[tuple[int, int, int, int], ...] = ()
     """Screenshot rectangles ``(x, y, w, h)`` painted black before they are recorded."""
     extra_flags: dict[str, Any] = field(default_factory=dict)
+    computer: Literal["browser", "desktop"] = "browser"
+    """What the agent drives: Chromium, or an X display (:mod:`cua_replay.executors.desktop`)."""
+    x_display: str | None = None
+    """A desktop run's X display (``:99``); ``None`` starts and stops a private Xvfb."""
+    environment: str | None = None
+    """The tool's ``environment`` for a desktop run (``linux``, ``ubuntu``, ...); the
+    scenario's, else ``linux``. A browser run is always ``browser``."""
 
     @property
     def watched(self) -> bool:
@@ -109,6 +116,7 @@ class Plan:
     scenario: Scenario | None
     tool: Literal["computer_use_preview", "computer"]
     display: tuple[int, int]
+    environment: str = "browser"
 
 
 @dataclass(frozen=True)
@@ -134,7 +142,9 @@ def plan(options: RunOptions) -> Plan:
             flags=("TASK", "--fake"),
         )
     start_url = options.start_url or (scenario.start_url if scenario else None)
-    if not start_url:
+    if not start_url and options.computer == "desktop":
+        start_url = ""  # a desktop has no start page; the display shows what it shows
+    elif not start_url:
         raise MissingSetting(
             "No start page: pass --start-url URL (e.g. https://shop.example/).",
             setting="start_url",
@@ -149,7 +159,13 @@ def plan(options: RunOptions) -> Plan:
     display = options.display or (
         (scenario.display.width, scenario.display.height) if scenario else (1024, 768)
     )
-    return Plan(task, start_url, scenario, tool, display)
+    environment = "browser"
+    if options.computer == "desktop":
+        scenario_environment = scenario.environment if scenario else "browser"
+        environment = options.environment or (
+            scenario_environment if scenario_environment != "browser" else "linux"
+        )
+    return Plan(task, start_url, scenario, tool, display, environment)
 
 
 def settings_for(
@@ -204,7 +220,7 @@ async def run_task(
     resolved = plan(options)
     gate = gate or gate_from_spec(options.safety)
     policy = DomainPolicy(allow=options.allow_domains, block=options.block_domains)
-    if not policy.allows(resolved.start_url):
+    if options.computer == "browser" and not policy.allows(resolved.start_url):
         raise InvalidSetting(
             f"The start page {resolved.start_url} is outside the domain policy ({policy!r}): "
             "change --start-url, or --allow-domain / --block-domain.",
@@ -230,6 +246,8 @@ async def run_task(
             model_backend = backend(sdk) if backend is not None else sdk
         else:
             model_backend = backend
+        if options.computer == "desktop":
+            return await _run_desktop(options, resolved, model_backend, gate, model, listeners)
         sandbox = await stack.enter_async_context(_browser(resolved, options, environ))
         await policy.install(sandbox.context)
         executor = PlaywrightExecutor(
@@ -251,6 +269,30 @@ async def run_task(
     raise AssertionError("unreachable")  # pragma: no cover - the with block returns
 
 
+async def _run_desktop(
+    options: RunOptions,
+    resolved: Plan,
+    backend: ModelBackend,
+    gate: SafetyGate,
+    model: str,
+    listeners: list[Listener],
+) -> TaskOutcome:
+    """The loop on an X display (``--computer desktop``); no page, so no URL and no domains."""
+    from .executors.xsession import open_desktop
+
+    async with open_desktop(
+        display=resolved.display, x_display=options.x_display, start_url=resolved.start_url
+    ) as desktop:
+        config = loop_config(options, resolved, model, watched=options.headed)
+        loop = Loop(
+            backend, desktop.executor, gate, config, listeners=listeners, viewport=desktop.viewport
+        )
+        result = await loop.run(resolved.task)
+        done = resolved.scenario.done.text if resolved.scenario is not None else None
+        texts, ok = desktop.check(done or {})
+        return TaskOutcome(result, "", texts, ok if done is not None else None)
+
+
 def _recorder(
     options: RunOptions,
     resolved: Plan,
@@ -269,7 +311,7 @@ def _recorder(
         model=model,
         tool=resolved.tool,
         display=resolved.display,
-        environment="browser",
+        environment=resolved.environment,
         task=resolved.task,
         start_url=resolved.start_url,
         scenario=resolved.scenario.name if resolved.scenario is not None else None,
@@ -297,6 +339,7 @@ def loop_config(options: RunOptions, resolved: Plan, model: str, *, watched: boo
         model=model,
         tool=resolved.tool,
         display=resolved.display,
+        environment=resolved.environment,
         max_steps=options.max_steps,
         history=options.history,
         instructions=options.instructions,

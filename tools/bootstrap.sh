@@ -72,6 +72,19 @@ if ! "$venv/bin/cua-replay" doctor >/dev/null 2>&1; then
 fi
 "$venv/bin/cua-replay" doctor
 
+# Desktop computers (cua_replay.executors.desktop): a virtual X display, xdotool for input,
+# xwd for screenshots, xmodmap to bind keysyms the keymap lacks, and Tk for the bundled
+# desktop app. Debian packages when root; elsewhere the desktop tests skip and name these
+# packages (in CI, with CI=true, they fail).
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1 \
+  && ! { command -v Xvfb && command -v xdotool && command -v xwd && command -v xmodmap \
+         && "$vpy" -c "import tkinter"; } >/dev/null 2>&1; then
+  echo "bootstrap: installing Debian's xvfb, xdotool, x11-apps, x11-xserver-utils, python3-tk"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq xvfb xdotool x11-apps x11-xserver-utils python3-tk >/dev/null
+fi
+
 if [ "$mode" = demo ]; then
   exec "$venv/bin/cua-replay" demo "$@"
 fi

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 
@@ -104,6 +104,19 @@ def run(
     from_step: Annotated[
         int | None, typer.Option(min=1, help="With --resume: the first step sent live.")
     ] = None,
+    computer: Annotated[
+        str, typer.Option(help="browser (Chromium) or desktop (an X display, via xdotool).")
+    ] = "browser",
+    x_display: Annotated[
+        str | None,
+        typer.Option(help="With --computer desktop: this X display (:99); default: our own Xvfb."),
+    ] = None,
+    environment: Annotated[
+        str | None,
+        typer.Option(
+            help="With --computer desktop: linux, ubuntu, mac or windows (default linux)."
+        ),
+    ] = None,
 ) -> None:
     """Run TASK in Chromium with a model (or a fake one with --fake); print every step."""
     with reported():
@@ -135,6 +148,7 @@ def run(
             overwrite=overwrite,
             redact=tuple(redact or ()),
             mask=tuple(parse_rect(text) for text in mask or ()),
+            **_desktop(computer, x_display, environment),
         )
         options, backend = _resume(ctx, options, resume, from_step)
         outcome = asyncio.run(run_task(options, listeners=[ConsoleView()], backend=backend))
@@ -185,6 +199,21 @@ def _given(ctx: typer.Context, param: str) -> bool:
     """Whether the user set ``param`` (on the command line or in the environment)."""
     source = ctx.get_parameter_source(param)
     return source is not None and source.name != "DEFAULT"
+
+
+def _desktop(computer: str, x_display: str | None, environment: str | None) -> dict[str, Any]:
+    """The desktop options, checked: --x-display and --environment need --computer desktop."""
+    kind = _pick(computer, ("browser", "desktop"), "--computer")
+    if kind == "browser":
+        for value, flag in ((x_display, "--x-display"), (environment, "--environment")):
+            if value is not None:
+                raise typer.BadParameter("needs --computer desktop.", param_hint=flag)
+        return {}
+    return {
+        "computer": kind,
+        "x_display": x_display,
+        "environment": _choice(environment, ("linux", "ubuntu", "mac", "windows"), "--environment"),
+    }
 
 
 def _choice(value: str | None, allowed: tuple[str, ...], flag: str) -> str | None:
