@@ -73,3 +73,11 @@ def test_replay_only_without_a_cassette_says_how_to_record(tmp_path: Path) -> No
     result = CliRunner().invoke(app, ["proxy", "--cassette", str(tmp_path / "none")])
     assert result.exit_code != 0
     assert "--record-mode once" in result.output
+
+
+def test_the_help_says_what_new_records() -> None:
+    result = CliRunner().invoke(app, ["proxy", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    text = " ".join(re.sub(r"[│╭╮╰╯─]", " ", result.output).split())
+    assert "new: replay each conversation as far as it is recorded and record the rest" in text
+    assert "concurrent conversations are kept apart" in text
