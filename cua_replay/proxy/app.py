@@ -175,6 +175,7 @@ class ProxyApp:
             # The recorder's work (hashing and writing screenshots, redacting) runs on one
             # worker thread, in order: the client's answer never waits for the disk.
             self._writer = ThreadPoolExecutor(1, thread_name_prefix="cua-replay-proxy-recorder")
+            self._failed: dict[bytes, list[Exchange]] = {}
             transport = RecordingTransport(self._record, httpx2.AsyncHTTPTransport())
             self._client = httpx2.AsyncClient(
                 transport=transport, timeout=httpx2.Timeout(600.0, connect=30.0)
@@ -231,6 +232,23 @@ class ProxyApp:
         return StreamingResponse(_relay(answer), status_code=answer.status_code, headers=relayed)
 
     def _record(self, exchange: Exchange) -> None:
+        """Hand an ended exchange to the recorder; a failed create waits for its retry.
+
+        The recorder makes the failures before a success that success's attempts.
+        With several conversations in flight another one's success may come
+        between a failure and its retry, so a failure is held back, by its
+        request body (a retry sends the same bytes), until the retry succeeds;
+        failures nothing retried are handed over when the recording closes.
+        Called on the event loop only.
+        """
+        if exchange.is_create and (exchange.status is None or exchange.status >= 300):
+            self._failed.setdefault(exchange.request_body, []).append(exchange)
+            return
+        held = self._failed.pop(exchange.request_body, []) if exchange.is_create else []
+        for ended in [*held, exchange]:
+            self._submit(ended)
+
+    def _submit(self, exchange: Exchange) -> None:
         assert self.recorder is not None
         self._writer.submit(self.recorder.exchange, exchange).add_done_callback(_reported)
 
@@ -249,6 +267,10 @@ class ProxyApp:
         """
         with self._close_lock:
             if self.recorder is not None and not self.recorder.closed:
+                for failures in self._failed.values():
+                    for exchange in failures:
+                        self._submit(exchange)
+                self._failed.clear()
                 self._writer.shutdown(wait=True)
                 self.recorder.close()
                 if self.replaying:

@@ -25,6 +25,7 @@ from cua_replay.cassette import load_cassette
 from cua_replay.proxy import ProxyApp, ProxyServer
 from cua_replay.replay.http import STEP_HEADER
 from cua_replay.server import FakeResponsesServer
+from cua_replay.server.scenario import HttpFault, Turn
 from tests.proxy.conftest import KEY, SCENARIO, Driver
 from tests.server.images import png
 
@@ -63,9 +64,12 @@ class Seen:
 
     ids: list[str] = field(default_factory=list)
     steps: list[int] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
 
 
-def sdk_client(base_url: str, name: str, turns: Turns, seen: Seen) -> OpenAI:
+def sdk_client(
+    base_url: str, name: str, turns: Turns, seen: Seen, *, max_retries: int = 0
+) -> OpenAI:
     """The real SDK, its requests taking turns and its answers noted (hooks, not our code)."""
 
     def request(_: httpx2.Request) -> None:
@@ -73,13 +77,14 @@ def sdk_client(base_url: str, name: str, turns: Turns, seen: Seen) -> OpenAI:
 
     def response(answer: httpx2.Response) -> None:
         answer.read()
+        seen.statuses.append(answer.status_code)
         if STEP_HEADER in answer.headers:
             seen.steps.append(int(answer.headers[STEP_HEADER]))
         if answer.status_code == 200:
             seen.ids.append(answer.json()["id"])
 
     http = httpx2.Client(event_hooks={"request": [request], "response": [response]})
-    return OpenAI(base_url=base_url, api_key=KEY, max_retries=0, http_client=http)
+    return OpenAI(base_url=base_url, api_key=KEY, max_retries=max_retries, http_client=http)
 
 
 def chained(client: OpenAI, task: str) -> str:
@@ -112,7 +117,9 @@ CLIENTS: dict[str, tuple[Callable[[OpenAI, str], str], str]] = {
 }
 
 
-def run_all(base_url: str, order: list[str]) -> tuple[dict[str, Seen], Turns]:
+def run_all(
+    base_url: str, order: list[str], *, max_retries: int = 0
+) -> tuple[dict[str, Seen], Turns]:
     """Every client in its own thread, requests in turns starting with ``order``'s."""
     turns = Turns(order)
     seen = {name: Seen() for name in order}
@@ -121,7 +128,7 @@ def run_all(base_url: str, order: list[str]) -> tuple[dict[str, Seen], Turns]:
     def run(name: str) -> None:
         loop, task = CLIENTS[name]
         try:
-            with sdk_client(base_url, name, turns, seen[name]) as client:
+            with sdk_client(base_url, name, turns, seen[name], max_retries=max_retries) as client:
                 assert loop(client, task) == SCENARIO.turns[-1].message
         except BaseException as exc:
             errors.append(exc)
@@ -211,3 +218,36 @@ def test_a_changed_client_among_others_fails_alone_at_its_step(recorded: Recorde
     assert body["code"] == "cassette_mismatch"
     assert f"step {second}" in body["message"]
     assert ended == [SCENARIO.turns[-1].message]
+
+
+def test_retried_failures_are_recorded_with_their_own_conversations(tmp_path: Path) -> None:
+    """Each conversation gets a 429 at its second step; the other's requests go out between
+    the 429 and its retry. Each attempt stays with the step that retried it, and both
+    conversations replay (the 429 again, then the answer)."""
+    turns = [turn.model_dump() for turn in SCENARIO.turns]
+    turns[1]["fault"] = HttpFault(status=429, retry_after_ms=0).model_dump()
+    faulty = SCENARIO.model_copy(update={"turns": [Turn.model_validate(t) for t in turns]})
+    directory = tmp_path / "retried"
+    clients = ["chained-1", "chained-2"]
+    with (
+        FakeResponsesServer(faulty) as upstream,
+        ProxyServer(ProxyApp(directory, "once", upstream=upstream.urls.openai_base_url)) as proxy,
+    ):
+        seen, _ = run_all(proxy.urls.openai_base_url, clients, max_retries=1)
+    cassette = load_cassette(directory)
+    attempts = {
+        step.response["id"]: [a.status for a in step.http.attempts]
+        for step in cassette.steps
+        if step.response is not None and step.http is not None and step.http.attempts
+    }
+    for name in clients:
+        assert seen[name].statuses.count(429) == 1
+        mine = [attempts[i] for i in seen[name].ids if i in attempts]
+        assert mine == [[429]], (name, attempts)
+
+    app = ProxyApp(directory, "none")
+    with ProxyServer(app) as proxy:
+        replayed, _ = run_all(proxy.urls.openai_base_url, clients, max_retries=1)
+    assert app.replayer is not None and not app.replayer.failures
+    assert [replayed[c].statuses.count(429) for c in clients] == [1, 1]
+    assert sorted([replayed[c].ids for c in clients]) == sorted([seen[c].ids for c in clients])
