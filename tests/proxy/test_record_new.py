@@ -19,6 +19,7 @@ from cua_replay.cassette.verify import verify
 from cua_replay.proxy import ProxyApp, ProxyServer
 from cua_replay.server import FakeResponsesServer
 from tests.proxy.conftest import KEY, SCENARIO, Driver, run_toolset
+from tests.proxy.test_routes import session
 
 OTHER_TASK = f"{SCENARIO.task} Use the keyboard only."
 STEPS = len(SCENARIO.turns)
@@ -104,3 +105,21 @@ def test_new_with_nothing_to_add_leaves_the_cassette_as_it_was(
     assert app.added == 0
     assert (directory / "steps.jsonl").read_bytes() == before
     assert not (tmp_path / "form.recording").exists()
+
+
+def test_retrieve_items_and_delete_follow_their_conversation(tmp_path: Path) -> None:
+    """A recorded response's routes are replayed; a response the upstream just made, forwarded."""
+    directory = tmp_path / "routes"
+    with FakeResponsesServer(SCENARIO) as upstream:
+        with ProxyServer(ProxyApp(directory, "once", upstream=upstream.urls.openai_base_url)) as p:
+            recorded = session(p.urls.openai_base_url, SCENARIO.task)
+        before = len(upstream.state.log)
+        app = ProxyApp(directory, "new", upstream=upstream.urls.openai_base_url)
+        with ProxyServer(app) as proxy:
+            assert session(proxy.urls.openai_base_url, SCENARIO.task) == recorded
+            assert len(upstream.state.log) == before
+            created, again, items, _ = session(proxy.urls.openai_base_url, OTHER_TASK)
+        assert [r.method for r in upstream.state.log[before:]] == ["POST", "GET", "GET", "DELETE"]
+    assert created == again != recorded[0]
+    assert items == ["message"]
+    assert app.added == 1
