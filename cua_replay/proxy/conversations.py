@@ -92,18 +92,20 @@ class Conversations:
                 s for s in candidates if s in self._served
             ]
             if len(order) == 1 and not self.record_rest:
-                self._served.add(order[0])  # the only candidate: one check, which explains
-                return self.cursor.check(order[0], request)
+                return self._checked(order[0], request)  # the only one: one check, which explains
             for number in order:
                 if self.cursor.matches(number, request):
-                    self._served.add(number)
-                    return self.cursor.check(number, request)
+                    return self._checked(number, request)
             if self.record_rest:
                 raise Unrecorded("no recorded step answers this request")
             if not order:
                 raise self._exhausted(links[-1])
-            self._served.add(order[0])
-            return self.cursor.check(order[0], request)
+            return self._checked(order[0], request)  # raises the mismatch, with the PNGs
+
+    def _checked(self, number: int, request: dict[str, Any]) -> StepRecord:
+        step = self.cursor.check(number, request)
+        self._served.add(number)
+        return step
 
     def _links(self, request: dict[str, Any]) -> list[int]:
         """The steps ``request`` may continue, ``[_START]``, or none for an id never recorded."""

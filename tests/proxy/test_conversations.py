@@ -251,3 +251,29 @@ def test_retried_failures_are_recorded_with_their_own_conversations(tmp_path: Pa
     assert app.replayer is not None and not app.replayer.failures
     assert [replayed[c].statuses.count(429) for c in clients] == [1, 1]
     assert sorted([replayed[c].ids for c in clients]) == sorted([seen[c].ids for c in clients])
+
+
+def test_a_conversation_past_its_recording_is_exhausted(recorded: Recorded) -> None:
+    last_id = recorded.seen["chained-1"].ids[-1]
+    cassette = load_cassette(recorded.directory)
+    last = next(s.step for s in cassette.steps if s.response and s.response["id"] == last_id)
+    body = {"model": "gpt-5.4", "previous_response_id": last_id, "input": "And now?"}
+    with ProxyServer(ProxyApp(recorded.directory, "none")) as proxy:
+        answer = httpx2.post(f"{proxy.urls.openai_base_url}/responses", json=body)
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert error["code"] == "cassette_exhausted"
+    assert f"after step {last}," in error["message"]
+    assert "--record-mode new" in error["message"]
+
+
+def test_a_response_id_the_recording_never_issued_is_one_clear_mismatch(
+    recorded: Recorded,
+) -> None:
+    body = {"model": "gpt-5.4", "previous_response_id": "resp_elsewhere", "input": "Go on."}
+    with ProxyServer(ProxyApp(recorded.directory, "none")) as proxy:
+        answer = httpx2.post(f"{proxy.urls.openai_base_url}/responses", json=body)
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert error["code"] == "cassette_mismatch"
+    assert "previous_response_id 'resp_elsewhere'" in error["message"]
