@@ -22,10 +22,11 @@ Choosing the step for a live request
     continues (or the steps: an upstream restarted with the same seed may have
     issued an id twice; their continuations are all candidates). The
     candidates are those continuations (or, for a request linking to nothing,
-    the steps that start a conversation), not yet served
-    ones first, in recorded order; the first whose request the match policy
-    accepts is served. Two clients asking the same first question therefore
-    get the two recorded conversations in turn, and each then follows its own.
+    the steps that start a conversation), not yet served ones first, in
+    recorded order; the first whose request the match policy accepts is
+    served. Two clients asking the same first question therefore get the two
+    recorded conversations in turn, and each then follows its own; a client
+    run again through the same proxy replays again (served steps come last).
     When no candidate matches, the first one is checked again to raise the
     ``ReplayMismatch`` naming its step and the differing fields (and writing
     the PNGs); a continuation with no candidate at all is ``exhausted``.
