@@ -40,7 +40,7 @@ from ..replay.http import Answer, HttpReplayer, NotReplayable
 from ..replay.options import ReplayOptions
 from ..server.runner import BackgroundServer, _PromptServer, uvicorn_config
 from ..wire.envelopes import APIError, Flavour
-from .conversations import Conversations, Unrecorded
+from .conversations import Conversations, _Unrecorded
 from .extend import extend, rest_directory
 
 logger = logging.getLogger(__name__)
@@ -196,7 +196,7 @@ class ProxyApp:
         # Off the event loop: a mismatch decodes screenshots and writes the diff PNGs.
         try:
             answer = await anyio.to_thread.run_sync(self.replayer.answer, request.method, url, body)
-        except Unrecorded:
+        except _Unrecorded:
             return await self._forward(request)  # new: no recorded counterpart
         if self.recording and answer.status == 404 and request.method != "POST":
             return await self._forward(request)  # new: an id the upstream issued
