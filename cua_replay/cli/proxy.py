@@ -23,7 +23,11 @@ def proxy(
         ProxyMode,
         typer.Option(
             help="none: replay only (no upstream, no credentials); once: record a missing "
-            "cassette, else replay; all: re-record. (new is not supported by the proxy yet.)"
+            "cassette, else replay; new: replay each conversation as far as it is recorded "
+            "and record the rest (a request with no recorded step: a new task, a step past "
+            "the recording's end; that conversation then stays upstream), the new steps "
+            "added to the cassette on exit (DIR.recording until then); all: re-record. "
+            "Any number of concurrent conversations are kept apart."
         ),
     ] = ProxyMode.NONE,
     upstream: Annotated[
@@ -59,7 +63,11 @@ def proxy(
             typer.echo(f"Cannot listen on {host}:{port}: {exc}. Try --port 0.", err=True)
             raise typer.Exit(code=1) from None
     urls = ServerURLs.for_address(host, sock.getsockname()[1])
-    if app.replaying:
+    if app.replaying and app.recording:
+        typer.echo(
+            f"cua-replay proxy: replaying {str(cassette)!r}, recording the rest via {upstream}"
+        )
+    elif app.replaying:
         typer.echo(f"cua-replay proxy: replaying {str(cassette)!r} (no upstream, any API key)")
     else:
         typer.echo(f"cua-replay proxy: recording into {str(cassette)!r}, forwarding to {upstream}")
@@ -72,3 +80,5 @@ def proxy(
         ForegroundServer(app).run(sockets=[sock])
     finally:
         app.close()
+    if app.added:
+        typer.echo(f"cua-replay proxy: added {app.added} new step(s) to {str(cassette)!r}")

@@ -31,13 +31,17 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from ..cassette.format import MANIFEST_NAME
+from ..cassette.store import load_cassette
 from ..errors import CassetteNotFound, InvalidSetting
 from ..record.recorder import Exchange, Recorder, new_manifest
 from ..record.transport import RecordingTransport
+from ..replay.cursor import ReplayCursor
 from ..replay.http import Answer, HttpReplayer, NotReplayable
 from ..replay.options import ReplayOptions
 from ..server.runner import BackgroundServer, _PromptServer, uvicorn_config
 from ..wire.envelopes import APIError, Flavour
+from .conversations import Conversations, _Unrecorded
+from .extend import extend, rest_directory
 
 logger = logging.getLogger(__name__)
 
@@ -74,9 +78,11 @@ class ProxyMode(StrEnum):
     """The pytest plugin's record modes, for a proxy.
 
     ``none`` replays only (a missing cassette is an error); ``once`` records a
-    missing cassette and replays an existing one; ``all`` records every time,
-    replacing the cassette. ``new`` (replay what is recorded, record the rest)
-    is not supported by the proxy yet.
+    missing cassette and replays an existing one; ``new`` replays what is
+    recorded and records the rest (see :mod:`.conversations`: a request with no
+    recorded counterpart goes upstream, and so does the rest of its
+    conversation), adding the new steps to the cassette when the proxy stops;
+    ``all`` records every time, replacing the cassette.
     """
 
     NONE = "none"
@@ -130,12 +136,6 @@ class ProxyApp:
         self.directory = Path(cassette)
         self.mode = ProxyMode(mode)
         exists = (self.directory / MANIFEST_NAME).is_file()
-        if self.mode is ProxyMode.NEW:
-            raise InvalidSetting(
-                "The proxy does not support --record-mode new yet; use once (record a missing "
-                "cassette, else replay) or all (re-record).",
-                setting="record_mode",
-            )
         if self.mode is ProxyMode.NONE and not exists:
             raise CassetteNotFound(
                 self.directory,
@@ -143,34 +143,44 @@ class ProxyApp:
                 f"{self.directory} --record-mode once.",
             )
         self.replaying = exists and self.mode is not ProxyMode.ALL
+        """Answers from the cassette (``none``, ``once`` over a recording, ``new``)."""
+        self.recording = not self.replaying or self.mode is ProxyMode.NEW
+        """Forwards upstream and records (all of it, or under ``new`` what is not recorded)."""
+        self.added = 0
+        """Steps ``new`` added to the cassette (known once the proxy has stopped)."""
         self.replayer: HttpReplayer | None = None
+        self.conversations: Conversations | None = None
         self.recorder: Recorder | None = None
         self._client: httpx2.AsyncClient | None = None
         self.upstream = httpx2.URL(upstream)
+        if self.recording and (
+            self.upstream.scheme not in ("http", "https") or not self.upstream.host
+        ):
+            raise InvalidSetting(
+                f"--upstream {upstream!r} is not an http(s) URL; pass e.g. "
+                f"{DEFAULT_UPSTREAM} or https://NAME.openai.azure.com.",
+                setting="upstream",
+            )
         if self.replaying:
-            self.replayer = HttpReplayer(self.directory, options)
-            handler = self._replay
-        else:
-            if self.upstream.scheme not in ("http", "https") or not self.upstream.host:
-                raise InvalidSetting(
-                    f"--upstream {upstream!r} is not an http(s) URL; pass e.g. "
-                    f"{DEFAULT_UPSTREAM} or https://NAME.openai.azure.com.",
-                    setting="upstream",
-                )
+            cursor = ReplayCursor(load_cassette(self.directory), options)
+            self.conversations = Conversations(cursor, record_rest=self.mode is ProxyMode.NEW)
+            self.replayer = HttpReplayer(cursor, select=self.conversations.select)
+        if self.recording:
             self.recorder = Recorder.open(
-                self.directory,
+                rest_directory(self.directory) if self.replaying else self.directory,
                 new_manifest(),
                 secrets=secrets,
-                overwrite=self.mode is ProxyMode.ALL,
+                overwrite=self.mode is ProxyMode.ALL or self.replaying,
             )
             # The recorder's work (hashing and writing screenshots, redacting) runs on one
             # worker thread, in order: the client's answer never waits for the disk.
             self._writer = ThreadPoolExecutor(1, thread_name_prefix="cua-replay-proxy-recorder")
+            self._failed: dict[bytes, list[Exchange]] = {}
             transport = RecordingTransport(self._record, httpx2.AsyncHTTPTransport())
             self._client = httpx2.AsyncClient(
                 transport=transport, timeout=httpx2.Timeout(600.0, connect=30.0)
             )
-            handler = self._forward
+        handler = self._replay if self.replaying else self._forward
         self._app = Starlette(routes=[Route("/{path:path}", handler, methods=_METHODS)])
         self._close_lock = threading.Lock()
 
@@ -184,7 +194,12 @@ class ProxyApp:
         body = await request.body()
         url = httpx2.URL(str(request.url))
         # Off the event loop: a mismatch decodes screenshots and writes the diff PNGs.
-        answer = await anyio.to_thread.run_sync(self.replayer.answer, request.method, url, body)
+        try:
+            answer = await anyio.to_thread.run_sync(self.replayer.answer, request.method, url, body)
+        except _Unrecorded:
+            return await self._forward(request)  # new: no recorded counterpart
+        if self.recording and answer.status == 404 and request.method != "POST":
+            return await self._forward(request)  # new: an id the upstream issued
         return _rendered(answer)
 
     # -- record ---------------------------------------------------------------------------
@@ -217,6 +232,23 @@ class ProxyApp:
         return StreamingResponse(_relay(answer), status_code=answer.status_code, headers=relayed)
 
     def _record(self, exchange: Exchange) -> None:
+        """Hand an ended exchange to the recorder; a failed create waits for its retry.
+
+        The recorder makes the failures before a success that success's attempts.
+        With several conversations in flight another one's success may come
+        between a failure and its retry, so a failure is held back, by its
+        request body (a retry sends the same bytes), until the retry succeeds;
+        failures nothing retried are handed over when the recording closes.
+        Called on the event loop only.
+        """
+        if exchange.is_create and (exchange.status is None or exchange.status >= 300):
+            self._failed.setdefault(exchange.request_body, []).append(exchange)
+            return
+        held = self._failed.pop(exchange.request_body, []) if exchange.is_create else []
+        for ended in [*held, exchange]:
+            self._submit(ended)
+
+    def _submit(self, exchange: Exchange) -> None:
         assert self.recorder is not None
         self._writer.submit(self.recorder.exchange, exchange).add_done_callback(_reported)
 
@@ -228,11 +260,27 @@ class ProxyApp:
             await self._client.aclose()
 
     def close(self) -> None:
-        """Finish the recording (its ``stop`` line and manifest); idempotent."""
+        """Finish the recording (its ``stop`` line and manifest); idempotent.
+
+        Under ``new`` the steps recorded beside the cassette then join it (see
+        :mod:`.extend`).
+        """
         with self._close_lock:
-            if self.recorder is not None:
+            if self.recorder is not None and not self.recorder.closed:
+                for failures in self._failed.values():
+                    for exchange in failures:
+                        self._submit(exchange)
+                self._failed.clear()
                 self._writer.shutdown(wait=True)
                 self.recorder.close()
+                if self.replaying:
+                    self.added = extend(self.directory, self.recorder.directory)
+                    if self.added:
+                        logger.info(
+                            "cua-replay proxy: %d new step(s) added to %s",
+                            self.added,
+                            self.directory,
+                        )
 
 
 def _reported(done: Future[None]) -> None:

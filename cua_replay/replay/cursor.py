@@ -116,6 +116,17 @@ class ReplayCursor:
                 self.warnings.append(mismatch)
         return self.cassette.steps[step - 1]
 
+    def matches(self, step: int, request: dict[str, Any]) -> bool:
+        """Whether ``request`` passes :meth:`check` for ``step``, writing and logging nothing.
+
+        For a caller choosing among candidate steps (the proxy starting a
+        conversation, with several recorded ones still to claim) before it
+        checks the one it picked.
+        """
+        recorded = self.cassette.request(step)
+        live = self.canonical(_aligned(request, recorded), self.cassette.steps[step - 1].items)
+        return not self.compare(recorded, live).fatal
+
     def for_progress(self, progress: int) -> int | None:
         """The step that answers a conversation ``progress`` places in, if one starts there.
 

@@ -14,6 +14,7 @@ import logging
 import math
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -113,6 +114,10 @@ class HttpReplayer:
     cursor step, failures), so concurrent requests never share or skip a step.
     ``attempts=False`` answers each step with its final answer at once, skipping
     the recorded retries (the in-process replay, whose loop never saw them).
+    ``select`` picks (and checks) the step for a create request instead of the
+    cursor's recorded order: a server answering several conversations at once
+    (the proxy) passes its own; a pending retry is then recognised by its
+    request, so another conversation's request in between leaves it pending.
     """
 
     def __init__(
@@ -122,6 +127,7 @@ class HttpReplayer:
         *,
         speed: Speed = "instant",
         attempts: bool = True,
+        select: Callable[[dict[str, Any]], StepRecord] | None = None,
     ) -> None:
         self.cursor = _cursor(source, options)
         self.scale = _scale(speed)
@@ -129,7 +135,8 @@ class HttpReplayer:
         self.failures: list[CuaReplayError] = []
         self.served: list[Served] = []
         self._lock = threading.RLock()
-        self._retrying: _Retrying | None = None
+        self._select = select
+        self._retrying: list[_Retrying] = []
         self._last_error: tuple[StepRecord, dict[str, Any]] | None = None
         self._deleted: set[str] = set()
         self._by_id: dict[str, StepRecord] | None = None
@@ -180,15 +187,16 @@ class HttpReplayer:
         """
         streamed = request.get("stream") is True
         with self._lock:
-            retrying = self._retrying
-            if retrying is not None:
-                self._retrying = None
+            for retrying in self._retrying:
                 if _same(retrying.request, request):
+                    self._retrying.remove(retrying)
                     return self._attempt(retrying, streamed)
+            if self._retrying and self._select is None:
+                retrying = self._retrying.pop()
                 mismatch = self._abandoned_retry(retrying)
                 return self._failed(mismatch), retrying.step.step, None, streamed
             try:
-                step = self.cursor.next(request)
+                step = (self._select or self.cursor.next)(request)
             except ReplayMismatch as exc:
                 return self._failed(self._explained(exc, request)), None, None, streamed
             self._last_error = None
@@ -206,7 +214,7 @@ class HttpReplayer:
             answer = self._finished(step, retrying.request, streamed)
             return answer, step.step, None, streamed
         retrying.next_attempt += 1
-        self._retrying = retrying
+        self._retrying.append(retrying)
         return self._replayed_attempt(step, index, attempts[index]), step.step, index, streamed
 
     def _finished(self, step: StepRecord, request: dict[str, Any], streamed: bool) -> Answer:

@@ -10,8 +10,9 @@ from openai import OpenAI
 from openai.lib.computer import ComputerToolset
 
 from cua_replay.proxy import ProxyApp, ProxyServer
-from cua_replay.server import FakeResponsesServer, Scenario
+from cua_replay.server import Scenario
 from cua_replay.server.scenario import load_scenario
+from tests.proxy.upstream import serve
 from tests.server.images import data_url, png
 
 KEY = "sk-proxy-canary-5f3a9c0e7b1d4a6e"
@@ -45,11 +46,12 @@ def run_toolset(base_url: str, driver: Driver, task: str = SCENARIO.task) -> Any
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The toolset recorded through the proxy (``once``), upstream a fake server, now gone."""
-    directory = tmp_path_factory.mktemp("proxy") / "form"
+    """The toolset recorded through the proxy (``once``) from ``cua-replay serve``, now gone."""
+    tmp = tmp_path_factory.mktemp("proxy")
+    directory = tmp / "form"
     with (
-        FakeResponsesServer(SCENARIO) as upstream,
-        ProxyServer(ProxyApp(directory, "once", upstream=upstream.urls.openai_base_url)) as proxy,
+        serve(SCENARIO.name, tmp) as upstream,
+        ProxyServer(ProxyApp(directory, "once", upstream=upstream)) as proxy,
     ):
         response = run_toolset(proxy.urls.openai_base_url, Driver())
     assert response.output_text == SCENARIO.turns[-1].message

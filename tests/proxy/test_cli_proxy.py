@@ -73,3 +73,27 @@ def test_replay_only_without_a_cassette_says_how_to_record(tmp_path: Path) -> No
     result = CliRunner().invoke(app, ["proxy", "--cassette", str(tmp_path / "none")])
     assert result.exit_code != 0
     assert "--record-mode once" in result.output
+
+
+def test_the_help_says_what_new_records() -> None:
+    result = CliRunner().invoke(app, ["proxy", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    text = " ".join(re.sub(r"[│╭╮╰╯─]", " ", result.output).split())
+    assert "new: replay each conversation as far as it is recorded and record the rest" in text
+    assert "concurrent conversations are kept apart" in text
+
+
+def test_new_from_the_command_line_adds_what_was_not_recorded(tmp_path: Path) -> None:
+    cassette = tmp_path / "form"
+    other = f"{SCENARIO.task} Use the keyboard only."
+    with FakeResponsesServer(SCENARIO) as upstream:
+        record = ["--cassette", str(cassette), "--upstream", upstream.urls.openai_base_url]
+        with proxy_process(*record, "--record-mode", "once") as (_, base_url):
+            run_toolset(base_url, Driver())
+        with proxy_process(*record, "--record-mode", "new") as (stderr, base_url):
+            run_toolset(base_url, Driver())
+            run_toolset(base_url, Driver(), task=other)
+    assert len(load_cassette(cassette)) == 2 * len(SCENARIO.turns)
+    assert "Traceback" not in stderr[0], stderr[0]
+    with proxy_process("--cassette", str(cassette)) as (_, base_url):
+        assert run_toolset(base_url, Driver(), task=other).output_text

@@ -1,6 +1,6 @@
 """A client we did not write, in another language: the official ``openai`` npm package.
 
-Recorded through the proxy with a fake server upstream, replayed with the upstream
+Recorded through the proxy with ``cua-replay serve`` (a subprocess) upstream, replayed with it
 gone, and a changed screenshot fails the replay at the first step that sends it.
 The package is installed by ``tools/bootstrap.sh test`` (pinned in package.json).
 """
@@ -16,10 +16,9 @@ from typing import Any
 
 import pytest
 
-from cua_replay.cassette.verify import verify
 from cua_replay.proxy import ProxyApp, ProxyServer
-from cua_replay.server import FakeResponsesServer
 from tests.proxy.conftest import KEY, SCENARIO
+from tests.proxy.upstream import serve, verified_clean
 from tests.server.images import png
 
 NODE_DIR = Path(__file__).parent / "node"
@@ -55,8 +54,8 @@ def node_recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("node")
     directory = tmp / "form"
     with (
-        FakeResponsesServer(SCENARIO) as upstream,
-        ProxyServer(ProxyApp(directory, "once", upstream=upstream.urls.openai_base_url)) as proxy,
+        serve(SCENARIO.name, tmp) as upstream,
+        ProxyServer(ProxyApp(directory, "once", upstream=upstream)) as proxy,
     ):
         live = result(node_loop(proxy.urls.openai_base_url, png(), tmp))
     assert live["output_text"] == SCENARIO.turns[-1].message
@@ -65,9 +64,7 @@ def node_recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_node_recording_verifies_clean(node_recorded: Path) -> None:
-    report = verify(node_recorded, environ={}, secrets=[KEY])
-    assert report.ok, [str(f) for f in report.findings]
-    assert report.steps == len(SCENARIO.turns)
+    assert f"{len(SCENARIO.turns)} steps" in verified_clean(node_recorded, KEY)
 
 
 def test_the_node_client_replays_to_the_end_offline(node_recorded: Path, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import pytest
 from cua_replay.cassette import load_cassette
 from cua_replay.cassette.canonical import expand
 from cua_replay.cassette.verify import verify
-from cua_replay.errors import CassetteNotFound, InvalidSetting
+from cua_replay.errors import CassetteNotFound
 from cua_replay.proxy import ProxyApp, ProxyServer, upstream_url
 from tests.proxy.conftest import KEY, SCENARIO, Driver, run_toolset
 from tests.server.images import png
@@ -131,11 +131,6 @@ def test_a_request_outside_the_responses_api_gets_the_error_envelope(recorded: P
 def test_replay_only_without_a_cassette_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(CassetteNotFound, match="--record-mode once"):
         ProxyApp(tmp_path / "missing", "none")
-
-
-def test_new_mode_is_refused_plainly(tmp_path: Path) -> None:
-    with pytest.raises(InvalidSetting, match="new"):
-        ProxyApp(tmp_path / "c", "new")
 
 
 @pytest.mark.parametrize(

@@ -13,12 +13,10 @@ from cua_replay.server import FakeResponsesServer
 from tests.proxy.conftest import KEY, SCENARIO, Driver
 
 
-def session(base_url: str) -> tuple[str, str, list[str], bool]:
+def session(base_url: str, task: str = SCENARIO.task) -> tuple[str, str, list[str], bool]:
     """Create, retrieve, list input items, delete: what each answered."""
     with OpenAI(base_url=base_url, api_key=KEY, max_retries=0) as client:
-        created = client.responses.create(
-            model="gpt-5.4", tools=[{"type": "computer"}], input=SCENARIO.task
-        )
+        created = client.responses.create(model="gpt-5.4", tools=[{"type": "computer"}], input=task)
         again = client.responses.retrieve(created.id)
         items = client.responses.input_items.list(created.id)
         client.responses.delete(created.id)
