@@ -266,7 +266,9 @@ class FakeResponsesApp:
             params = request.query_params
             include = params.getlist("include") + params.getlist("include[]")
             query = ItemQuery.parse(params, include)
-            listed_items = [listed(item, query.include) for item in stored.input_items]
+            listed_items = [
+                listed(self.state.listable(item), query.include) for item in stored.input_items
+            ]
             return Response(
                 dumps(dict(page(listed_items, query))),
                 media_type="application/json",
@@ -276,7 +278,7 @@ class FakeResponsesApp:
         return await self._guard(request, handle)
 
     async def _no_route(self, request: Request, exc: Exception) -> Response:
-        flavour = _flavour(request.url.path)
+        flavour = Flavour.of_path(request.url.path)
         error = e.invalid_url(request.method, request.url.path)
         request_id = self.state.next_request_id()
         self.state.log.append(RequestRecord(request.method, request.url.path, 404, None))
@@ -293,7 +295,7 @@ class FakeResponsesApp:
         """Auth, then ``handle``; every failure becomes an error in the flavour's envelope."""
         started = time.perf_counter()
         request_id = self.state.next_request_id()
-        flavour = _flavour(request.url.path)
+        flavour = Flavour.of_path(request.url.path)
         try:
             self._authenticate(request, flavour)
             response: Response = await handle(flavour, request_id)
@@ -349,10 +351,6 @@ class FakeResponsesApp:
         if stored is None:
             raise e.response_not_found(response_id)
         return stored
-
-
-def _flavour(path: str) -> Flavour:
-    return Flavour.AZURE if path.startswith("/openai") else Flavour.OPENAI
 
 
 def _http_fault(fault: HttpFault, request_id: str) -> APIError:

@@ -1,0 +1,325 @@
+"""The fake server bounds what a client may make it wait for or hold (issue 16, point 4).
+
+Real servers on loopback, raw sockets for the hostile clients: slowloris headers,
+short bodies, oversized bodies. Each test sets small bounds through
+:class:`~cua_replay.server.limits.Limits`; nothing here measures time, the
+assertion is that every hostile connection ends (closed, or answered), and the
+test's pytest-timeout is what bounds the wait. Meanwhile a well-behaved client
+(the real SDK) is answered.
+"""
+
+from __future__ import annotations
+
+import json
+import selectors
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from itertools import count
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import openai
+import pytest
+from openai import OpenAI
+
+from cua_replay.errors import InvalidSetting
+from cua_replay.proxy import ProxyApp, ProxyServer
+from cua_replay.server import FakeResponsesServer, Scenario
+from cua_replay.server.limits import BoundedH11Protocol, Limits
+
+SCENARIO = Scenario.model_validate(
+    {"name": "bounds", "task": "hi", "turns": [{"message": "Hello."}]}
+)
+"""Every conversation is one answer, so each well-behaved request is a whole one."""
+TIGHT = Limits(header_timeout=0.3, body_timeout=0.3, max_body_bytes=4096)
+HEAD = "POST /v1/responses HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer sk-x\r\n"
+
+
+def well_behaved(sdk: OpenAI) -> str:
+    """One create request as the SDK sends it; the response's id."""
+    created = sdk.responses.create(model="gpt-5.4", tools=[{"type": "computer"}], input="hi")
+    assert created.status == "completed"
+    return created.id
+
+
+def endless_headers() -> Iterator[bytes]:
+    """A request head that never ends: one more header line forever, one byte at a time."""
+    yield from (bytes([b]) for b in HEAD.encode())
+    for number in count():
+        yield from (bytes([b]) for b in f"x-pad-{number}: y\r\n".encode())
+
+
+def connect(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.setblocking(False)
+    return sock
+
+
+def wait_until_all_closed(
+    socks: list[socket.socket], trickle: dict[socket.socket, Iterator[bytes]], sdk: OpenAI
+) -> list[bytes]:
+    """Trickle each socket's bytes until the server closes it; between rounds, the SDK
+    completes a request. Returns what each socket received before it was closed."""
+    received = {sock: b"" for sock in socks}
+    open_ = set(socks)
+    answered = 0
+    with selectors.DefaultSelector() as selector:
+        for sock in socks:
+            selector.register(sock, selectors.EVENT_READ)
+        while open_:
+            for sock in list(open_):
+                feed = trickle.get(sock)
+                if feed is None:
+                    continue
+                try:
+                    sock.send(next(feed))
+                except (BrokenPipeError, ConnectionResetError):
+                    selector.unregister(sock)
+                    open_.discard(sock)
+            for key, _ in selector.select(timeout=0.02):
+                sock = key.fileobj
+                assert isinstance(sock, socket.socket)
+                try:
+                    data = sock.recv(65536)
+                except ConnectionResetError:
+                    data = b""
+                received[sock] += data
+                if not data:
+                    selector.unregister(sock)
+                    open_.discard(sock)
+            if answered < 3:  # the server stays responsive while the hostile clients wait
+                well_behaved(sdk)
+                answered += 1
+    for sock in socks:
+        sock.close()
+    return [received[sock] for sock in socks]
+
+
+@pytest.mark.timeout(60)
+def test_fifty_slowloris_connections_are_all_closed_while_the_sdk_is_answered() -> None:
+    with FakeResponsesServer(SCENARIO, limits=TIGHT) as server:
+        port = server._socket.getsockname()[1]
+        sdk = OpenAI(base_url=server.urls.openai_base_url, api_key="sk-x", max_retries=0)
+        socks = [connect(port) for _ in range(50)]
+        # Half trickle a head that never ends; half open and send nothing at all.
+        trickle = {sock: endless_headers() for sock in socks[:25]}
+        received = wait_until_all_closed(socks, trickle, sdk)
+    assert received == [b""] * 50  # closed by the deadline, not answered (h11's 400)
+
+
+@pytest.mark.timeout(60)
+def test_forty_short_bodies_are_all_closed_and_logged_as_client_closed() -> None:
+    with FakeResponsesServer(SCENARIO, limits=TIGHT) as server:
+        port = server._socket.getsockname()[1]
+        sdk = OpenAI(base_url=server.urls.openai_base_url, api_key="sk-x", max_retries=0)
+        socks = [connect(port) for _ in range(40)]
+        for sock in socks:
+            sock.sendall(f'{HEAD}content-length: 1000\r\n\r\n{{"model": '.encode())
+        # Half stop there; half keep trickling body bytes, which must not buy more time.
+        trickle = {sock: iter(lambda: b" ", None) for sock in socks[:20]}
+        received = wait_until_all_closed(socks, trickle, sdk)
+    assert received == [b""] * 40
+    # Each request's task saw the disconnect (the server's stop waits for them all).
+    assert sum(r.code == "client_closed" for r in server.state.log) == 40
+
+
+def read_reply(reply: BinaryIO) -> tuple[int, dict[str, Any]]:
+    """The status and JSON body of the next answer on a connection."""
+    status = int(reply.readline().split()[1])
+    length = 0
+    while (line := reply.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode().partition(":")
+        if name.lower() == "content-length":
+            length = int(value)
+    return status, json.loads(reply.read(length))
+
+
+def raw_exchange(port: int, request: bytes) -> tuple[int, dict[str, Any], socket.socket]:
+    """Send ``request`` on a new connection; the status and JSON body of the answer."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.sendall(request)
+    return (*read_reply(sock.makefile("rb")), sock)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("path", ["/v1/responses", "/openai/v1/responses"])
+def test_a_declared_oversized_body_is_answered_413_in_the_envelope_before_it_is_sent(
+    path: str,
+) -> None:
+    limits = Limits(max_body_bytes=4096)
+    with FakeResponsesServer(SCENARIO, limits=limits) as server:
+        port = server._socket.getsockname()[1]
+        head = f"POST {path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer sk-x\r\n"
+        status, body, sock = raw_exchange(port, f"{head}content-length: 5000\r\n\r\n".encode())
+        assert status == 413
+        assert body["error"]["code"] == "request_too_large"
+        assert "4,096" in body["error"]["message"]
+        assert "CUA_REPLAY_SERVER_MAX_BODY_BYTES" in body["error"]["message"]
+        # The rest of the body is read and dropped; the connection then serves a request.
+        sock.sendall(b"x" * 5000 + f"GET {path}/resp_nope HTTP/1.1\r\nhost: x\r\n".encode())
+        sock.sendall(b"authorization: Bearer sk-x\r\n\r\n")
+        reply = sock.makefile("rb")
+        assert reply.readline().split()[1] == b"404"
+        sock.close()
+        assert server.state.log[-1].code == "response_not_found"
+
+
+@pytest.mark.timeout(60)
+def test_a_chunked_body_over_the_bound_is_answered_413_and_one_at_the_bound_is_read() -> None:
+    limits = Limits(max_body_bytes=4096)
+    with FakeResponsesServer(SCENARIO, limits=limits) as server:
+        port = server._socket.getsockname()[1]
+        chunk = b"x" * 3000
+        framed = b"%x\r\n%s\r\n" % (len(chunk), chunk)
+        status, body, sock = raw_exchange(
+            port, f"{HEAD}transfer-encoding: chunked\r\n\r\n".encode() + framed * 2 + b"0\r\n\r\n"
+        )
+        sock.close()
+        assert (status, body["error"]["code"]) == (413, "request_too_large")
+        at_bound = b"x" * 4096
+        status, body, sock = raw_exchange(
+            port, f"{HEAD}content-length: 4096\r\n\r\n".encode() + at_bound
+        )
+        sock.close()
+    assert status == 400  # read and parsed by the app: not JSON
+    assert body["error"]["message"].startswith("We could not parse the JSON body")
+
+
+@pytest.mark.timeout(60)
+def test_the_sdk_sees_413_as_an_api_status_error_naming_the_bound() -> None:
+    with FakeResponsesServer(SCENARIO, limits=Limits(max_body_bytes=10_000)) as server:
+        sdk = OpenAI(base_url=server.urls.openai_base_url, api_key="sk-x", max_retries=0)
+        with pytest.raises(openai.APIStatusError) as caught:
+            sdk.responses.create(
+                model="gpt-5.4", tools=[{"type": "computer"}], input="hi " + "x" * 20_000
+            )
+        well_behaved(sdk)
+    assert caught.value.status_code == 413
+    assert caught.value.code == "request_too_large"
+    assert "at most 10,000 bytes" in caught.value.message
+
+
+@pytest.mark.timeout(60)
+def test_the_proxy_is_bounded_by_the_same_mechanism_set_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CUA_REPLAY_SERVER_HEADER_TIMEOUT", "0.3")
+    monkeypatch.setenv("CUA_REPLAY_SERVER_MAX_BODY_BYTES", "4096")
+    with (
+        FakeResponsesServer(SCENARIO) as upstream,
+        ProxyServer(
+            ProxyApp(tmp_path / "c", "once", upstream=upstream.urls.openai_base_url)
+        ) as proxy,
+    ):
+        port = proxy._socket.getsockname()[1]
+        sdk = OpenAI(base_url=proxy.urls.openai_base_url, api_key="sk-x", max_retries=0)
+        socks = [connect(port) for _ in range(5)]
+        received = wait_until_all_closed(socks, {s: endless_headers() for s in socks}, sdk)
+        status, body, sock = raw_exchange(port, f"{HEAD}content-length: 5000\r\n\r\n".encode())
+        sock.close()
+    assert received == [b""] * 5
+    assert (status, body["error"]["code"]) == (413, "request_too_large")
+
+
+@pytest.mark.timeout(60)
+def test_the_deadlines_bound_a_requests_arrival_not_the_connection_or_the_answer() -> None:
+    """A kept-alive connection idle between requests for longer than the header deadline
+    (uvicorn's keep-alive bound, 5 s, is the one for idling), and an answer slower than
+    both deadlines (a scripted delay), are never cut."""
+    slow = Scenario.model_validate(
+        {
+            "name": "slow",
+            "task": "hi",
+            "turns": [{"message": "Hello.", "fault": {"kind": "delay", "seconds": 0.8}}],
+        }
+    )
+    with FakeResponsesServer(slow, limits=TIGHT) as server:
+        port = server._socket.getsockname()[1]
+        body = json.dumps({"model": "gpt-5.4", "input": "hi"}).encode()
+        request = f"{HEAD}content-length: {len(body)}\r\n\r\n".encode() + body
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            reply = sock.makefile("rb")
+            answers = []
+            for _ in range(2):
+                sock.sendall(request)
+                answers.append(read_reply(reply))
+                time.sleep(TIGHT.header_timeout * 2)  # idle past the header deadline
+    assert [status for status, _ in answers] == [200, 200]
+    assert answers[0][1]["output"][0]["content"][0]["text"] == "Hello."
+
+
+def test_bad_bounds_are_one_line_errors_naming_the_setting() -> None:
+    with pytest.raises(InvalidSetting, match=r"max_body_bytes=0 is not above 0 .*--max-body"):
+        Limits(max_body_bytes=0)
+    with pytest.raises(InvalidSetting, match="CUA_REPLAY_SERVER_HEADER_TIMEOUT='soon'"):
+        Limits.from_env({"CUA_REPLAY_SERVER_HEADER_TIMEOUT": "soon"})
+    assert Limits.from_env({"CUA_REPLAY_SERVER_BODY_TIMEOUT": "2.5"}, body_timeout=None) == (
+        Limits(body_timeout=2.5)
+    )
+    assert Limits.from_env({"CUA_REPLAY_SERVER_BODY_TIMEOUT": "2.5"}, body_timeout=4) == (
+        Limits(body_timeout=4)
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "needle"),
+    [
+        (["--header-timeout", "0"], {}, "header_timeout=0.0 is not above 0"),
+        (["--max-body-bytes", "-1"], {}, "max_body_bytes=-1 is not above 0"),
+        ([], {"CUA_REPLAY_SERVER_MAX_BODY_BYTES": "1e9"}, "CUA_REPLAY_SERVER_MAX_BODY_BYTES='1e9'"),
+    ],
+)
+def test_serve_refuses_bad_bounds_with_one_line_and_exit_2(
+    args: list[str], env: dict[str, str], needle: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "cua_replay", "serve", *args],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, **env},
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert needle in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_serve_is_bounded_by_its_options() -> None:
+    """``serve``'s options reach the protocol uvicorn runs (the CLI builds the same config)."""
+    from cua_replay.server.runner import uvicorn_config
+
+    config = uvicorn_config(lambda *a: None, Limits(header_timeout=1.5))  # type: ignore[arg-type]
+    config.load()
+    assert config.http_protocol_class is BoundedH11Protocol
+    assert config.limits == Limits(header_timeout=1.5)  # type: ignore[attr-defined]
+
+
+def test_a_deleted_response_returns_its_screenshots_memory() -> None:
+    """Stored screenshots live in memory maps that DELETE closes (the RSS figure is
+    tools/bench_server_memory.py --delete --distinct)."""
+    from tests.server.images import data_url, png
+
+    with FakeResponsesServer(SCENARIO) as server:
+        sdk = OpenAI(base_url=server.urls.openai_base_url, api_key="sk-x", max_retries=0)
+        shot = data_url(png(1, 1))
+        created = sdk.responses.create(
+            model="gpt-5.4",
+            tools=[{"type": "computer"}],
+            input=[
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "input_text", "text": "hi"},
+                        {"type": "input_image", "image_url": shot, "detail": "auto"},
+                    ],
+                }
+            ],
+        )
+        kept = server.state.responses[created.id].images
+        listed = sdk.responses.input_items.list(created.id)
+        assert listed.data[0].content[1].image_url == shot  # type: ignore[union-attr]
+        sdk.responses.delete(created.id)
+    assert len(kept) == 1 and kept[0]._buffer.closed
+    assert len(server.state.images) == 0
