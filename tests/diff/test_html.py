@@ -129,3 +129,20 @@ def test_a_real_recording_diffs_the_same_with_itself_and_a_rerecording(
     assert not {o.name for o in result.differing_outcomes} - {"latency_ms"}
     html = render_html(result, load_cassette(tmp_path / "two"), first)
     assert "The two trajectories are the same." in html
+
+
+def test_diff_output_in_a_missing_directory_is_refused_before_any_work(tmp_path: Path) -> None:
+    a = write(tmp_path / "a", run_of(A))
+    out = tmp_path / "missing" / "diff.html"
+    for args in (
+        [str(a), str(a)],
+        ["--baseline", str(tmp_path), "--candidate", str(tmp_path)],
+    ):
+        result = CliRunner().invoke(app, ["diff", *args, "--format", "html", "-o", str(out)])
+        assert result.exit_code == 2
+        assert result.output.strip() == (
+            f"InvalidSetting: Could not write the diff to output={out}: the directory "
+            f"{out.parent} does not exist; create it first (mkdir -p {out.parent}) or pass -o "
+            "with a path in an existing directory."
+        )
+    assert not out.parent.exists()
