@@ -178,7 +178,12 @@ class BoundedH11Protocol(H11Protocol):
         if state is h11.SEND_BODY:
             if self._phase != "body":
                 self._arm("body")
-        elif state is not h11.IDLE:
+        elif state is h11.IDLE:
+            if self._phase == "body":
+                self._disarm()  # a body answered early (413) was read to its end
+            if self._phase is None and self.conn.trailing_data[0]:
+                self._arm("headers")  # part of the next request is already here
+        else:
             self._disarm()
 
     def _arm(self, phase: Phase) -> None:
