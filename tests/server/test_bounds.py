@@ -11,6 +11,8 @@ test's pytest-timeout is what bounds the wait. Meanwhile a well-behaved client
 from __future__ import annotations
 
 import json
+import os
+import re
 import selectors
 import socket
 import subprocess
@@ -20,6 +22,7 @@ from collections.abc import Iterator
 from itertools import count
 from pathlib import Path
 from typing import Any, BinaryIO
+from urllib.parse import urlsplit
 
 import openai
 import pytest
@@ -29,13 +32,19 @@ from cua_replay.errors import InvalidSetting
 from cua_replay.proxy import ProxyApp, ProxyServer
 from cua_replay.server import FakeResponsesServer, Scenario
 from cua_replay.server.limits import BoundedH11Protocol, Limits
+from cua_replay.server.runner import BackgroundServer, uvicorn_config
 
+CLI = [sys.executable, "-m", "cua_replay"]
 SCENARIO = Scenario.model_validate(
     {"name": "bounds", "task": "hi", "turns": [{"message": "Hello."}]}
 )
 """Every conversation is one answer, so each well-behaved request is a whole one."""
 TIGHT = Limits(header_timeout=0.3, body_timeout=0.3, max_body_bytes=4096)
 HEAD = "POST /v1/responses HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer sk-x\r\n"
+
+
+def port_of(server: BackgroundServer) -> int:
+    return urlsplit(server.urls.openai_base_url).port or 80
 
 
 def well_behaved(sdk: OpenAI) -> str:
@@ -101,7 +110,7 @@ def wait_until_all_closed(
 @pytest.mark.timeout(60)
 def test_fifty_slowloris_connections_are_all_closed_while_the_sdk_is_answered() -> None:
     with FakeResponsesServer(SCENARIO, limits=TIGHT) as server:
-        port = server._socket.getsockname()[1]
+        port = port_of(server)
         sdk = OpenAI(base_url=server.urls.openai_base_url, api_key="sk-x", max_retries=0)
         socks = [connect(port) for _ in range(50)]
         # Half trickle a head that never ends; half open and send nothing at all.
@@ -113,7 +122,7 @@ def test_fifty_slowloris_connections_are_all_closed_while_the_sdk_is_answered() 
 @pytest.mark.timeout(60)
 def test_forty_short_bodies_are_all_closed_and_logged_as_client_closed() -> None:
     with FakeResponsesServer(SCENARIO, limits=TIGHT) as server:
-        port = server._socket.getsockname()[1]
+        port = port_of(server)
         sdk = OpenAI(base_url=server.urls.openai_base_url, api_key="sk-x", max_retries=0)
         socks = [connect(port) for _ in range(40)]
         for sock in socks:
@@ -150,7 +159,7 @@ def test_a_declared_oversized_body_is_answered_413_in_the_envelope_before_it_is_
     path: str,
 ) -> None:
     with FakeResponsesServer(SCENARIO, limits=TIGHT) as server:
-        port = server._socket.getsockname()[1]
+        port = port_of(server)
         head = f"POST {path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer sk-x\r\n"
         status, body, sock = raw_exchange(port, f"{head}content-length: 5000\r\n\r\n".encode())
         assert status == 413
@@ -174,7 +183,7 @@ def test_a_declared_oversized_body_is_answered_413_in_the_envelope_before_it_is_
 def test_a_chunked_body_over_the_bound_is_answered_413_and_one_at_the_bound_is_read() -> None:
     limits = Limits(max_body_bytes=4096)
     with FakeResponsesServer(SCENARIO, limits=limits) as server:
-        port = server._socket.getsockname()[1]
+        port = port_of(server)
         chunk = b"x" * 3000
         framed = b"%x\r\n%s\r\n" % (len(chunk), chunk)
         status, body, sock = raw_exchange(
@@ -217,7 +226,7 @@ def test_the_proxy_is_bounded_by_the_same_mechanism_set_from_the_environment(
             ProxyApp(tmp_path / "c", "once", upstream=upstream.urls.openai_base_url)
         ) as proxy,
     ):
-        port = proxy._socket.getsockname()[1]
+        port = port_of(proxy)
         sdk = OpenAI(base_url=proxy.urls.openai_base_url, api_key="sk-x", max_retries=0)
         socks = [connect(port) for _ in range(5)]
         received = wait_until_all_closed(socks, {s: endless_headers() for s in socks}, sdk)
@@ -240,7 +249,7 @@ def test_the_deadlines_bound_a_requests_arrival_not_the_connection_or_the_answer
         }
     )
     with FakeResponsesServer(slow, limits=TIGHT) as server:
-        port = server._socket.getsockname()[1]
+        port = port_of(server)
         body = json.dumps({"model": "gpt-5.4", "input": "hi"}).encode()
         request = f"{HEAD}content-length: {len(body)}\r\n\r\n".encode() + body
         with socket.create_connection(("127.0.0.1", port)) as sock:
@@ -279,24 +288,40 @@ def test_serve_refuses_bad_bounds_with_one_line_and_exit_2(
     args: list[str], env: dict[str, str], needle: str
 ) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "cua_replay", "serve", *args],
+        [*CLI, "serve", *args],
         capture_output=True,
         text=True,
-        env={**__import__("os").environ, **env},
+        env={**os.environ, **env},
         timeout=60,
     )
     assert done.returncode == 2
     assert needle in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
+@pytest.mark.timeout(60)
 def test_serve_is_bounded_by_its_options() -> None:
-    """``serve``'s options reach the protocol uvicorn runs (the CLI builds the same config)."""
-    from cua_replay.server.runner import uvicorn_config
-
+    command = [*CLI, "serve", "--header-timeout", "0.3", "--max-body-bytes", "100"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
+    ) as process:
+        try:
+            assert process.stdout is not None
+            head = "".join(process.stdout.readline() for _ in range(2))
+            found = re.search(r"base_url=http://127\.0\.0\.1:(\d+)/v1", head)
+            assert found, head
+            port = int(found.group(1))
+            with socket.create_connection(("127.0.0.1", port)) as silent:
+                assert silent.recv(1) == b""  # closed by the header deadline
+            status, body, sock = raw_exchange(port, f"{HEAD}content-length: 101\r\n\r\n".encode())
+            sock.close()
+            assert (status, body["error"]["code"]) == (413, "request_too_large")
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
     config = uvicorn_config(lambda *a: None, Limits(header_timeout=1.5))  # type: ignore[arg-type]
     config.load()
     assert config.http_protocol_class is BoundedH11Protocol
-    assert config.limits == Limits(header_timeout=1.5)  # type: ignore[attr-defined]
 
 
 def test_a_deleted_response_returns_its_screenshots_memory() -> None:
