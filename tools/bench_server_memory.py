@@ -28,12 +28,12 @@ as a real run's do: the issue's 150-screenshot figure (65 -> 526 MB, still 526
 after the DELETEs) is of this kind. Without it every post resends one image,
 which the server keeps once.
 
-Measured (2 shared cores, load ~10-15; ``--delete --distinct``, 150 posts):
-at 84b606d 71.7 MiB started, 540.1 after the posts, 534.0 after the DELETEs;
-with stored screenshots in memory maps 71.8, 534.4, 76.2. (One and the same
-screenshot: 71.6 / 85.0 / 79.0 before, 71.8 / 79.2 / 76.2 after.) What the
-posts hold is what the stored responses list, as the service keeps them; the
-DELETEs now hand it back.
+Measured (2 shared cores, load 10-40; ``--delete --distinct``, 150 posts, MiB):
+at 84b606d 71.7 started, 540.1 after the posts, 534.0 after the DELETEs; with
+``malloc_trim`` after a DELETE that forgets images (server/state.py) 72.0, 549.4,
+69.6. One and the same screenshot: 71.6 / 85.0 / 79.0 before, 72.1 / 88.5 / 72.8
+after. What the posts hold is what the stored responses list, as the service
+keeps them; the DELETEs now hand it back to the system.
 
 The package is whichever ``cua_replay`` this interpreter imports (set
 ``PYTHONPATH`` to a checkout; the children inherit it).

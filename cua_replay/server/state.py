@@ -8,9 +8,10 @@ there are no locks: no ``await`` falls between a read and the write it guards.
 
 from __future__ import annotations
 
-import hashlib
-import mmap
-from collections.abc import Iterable, Sequence
+import ctypes
+import ctypes.util
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,82 +60,84 @@ class StoredResponse:
     stored: bool
     pending_calls: dict[str, dict[str, Any]] = field(default_factory=dict)
     """The response's computer calls by ``call_id``: the next request must answer each."""
-    images: tuple[KeptImage, ...] = ()
-    """The images its ``input_items`` hold, each a holder's count in :class:`Images`."""
-
-
-class KeptImage:
-    """The one copy of a screenshot that stored input items share, kept off the Python heap.
-
-    Stored items hold this in place of their ``image_url`` string; :meth:`url` gives
-    the string back when the items are listed.
-    """
-
-    __slots__ = ("_buffer", "digest", "size")
-
-    def __init__(self, digest: bytes, data: bytes) -> None:
-        self.digest = digest
-        self.size = len(data)
-        self._buffer = mmap.mmap(-1, max(1, self.size))
-        self._buffer.write(data)
-
-    def __repr__(self) -> str:
-        return f"KeptImage(sha256:{self.digest.hex()[:12]}…, {self.size:,} bytes)"
-
-    def url(self) -> str:
-        return self._buffer[: self.size].decode("utf-8")
-
-    def close(self) -> None:
-        self._buffer.close()
+    images: tuple[str, ...] = ()
+    """The image URLs its ``input_items`` hold, each a holder's count in :class:`Images`."""
 
 
 @dataclass(eq=False)
 class _Kept:
-    image: KeptImage
+    url: str
     holders: int
 
 
 class Images:
-    """Image URLs of stored input items, each distinct one kept once, by its SHA-256.
+    """Image URLs of stored input items, each distinct one kept once, by its content.
 
     A full-history client resends every screenshot with every request, and each
     request parses them into new strings: kept as they came, a 50-step run held
     1,275 copies of 50 screenshots (467 MB). Here each stored item points at the
-    one :class:`KeptImage` for its content, as a cassette's steps point at one
-    blob, and a count of the responses holding it frees it with the last of them.
+    one string kept for its content, as a cassette's steps point at one blob, and
+    a count of the responses holding it frees it with the last of them.
 
-    Each kept image lives in its own anonymous memory map, not in a Python string:
-    freeing a multi-megabyte string hands it back to the C allocator, which keeps
-    it (glibc raises its mmap threshold after the first such free, so later ones
-    come from a heap it does not shrink), and a server that had seen 150 2.4 MB
-    screenshots stayed at 534 MiB after every response was deleted. Closing a map
-    returns its pages to the system at once (tools/bench_server_memory.py --delete).
+    Keyed by the string itself rather than a SHA-256: the dict hashes it once
+    (SipHash, ~2.5x cheaper than SHA-256 on a screenshot) and confirms a match by
+    comparing the bytes, so a collision cannot merge two images.
     """
 
     def __init__(self) -> None:
-        self._kept: dict[bytes, _Kept] = {}
+        self._kept: dict[str, _Kept] = {}
 
     def __len__(self) -> int:
         return len(self._kept)
 
-    def keep(self, url: str) -> KeptImage:
-        """The one image kept for ``url``'s content; counts one more holder."""
-        data = url.encode("utf-8")
-        digest = hashlib.sha256(data).digest()
-        kept = self._kept.get(digest)
+    def keep(self, url: str) -> str:
+        """The one string kept for ``url``'s content; counts one more holder."""
+        kept = self._kept.get(url)
         if kept is None:
-            kept = self._kept[digest] = _Kept(KeptImage(digest, data), 0)
+            kept = self._kept[url] = _Kept(url, 0)
         kept.holders += 1
-        return kept.image
+        return kept.url
 
-    def release(self, images: Iterable[KeptImage]) -> None:
-        """One holder fewer for each image; an image no one holds is forgotten."""
-        for image in images:
-            kept = self._kept[image.digest]
+    def release(self, urls: Iterable[str]) -> int:
+        """One holder fewer for each image; an image no one holds is forgotten.
+
+        Returns how many characters of images were forgotten.
+        """
+        forgotten = 0
+        for url in urls:
+            kept = self._kept[url]
             kept.holders -= 1
             if kept.holders == 0:
-                del self._kept[image.digest]
-                image.close()
+                del self._kept[url]
+                forgotten += len(url)
+        return forgotten
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None where the C library has none (macOS, musl)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+    trim: Callable[[int], int] | None = getattr(libc, "malloc_trim", None)
+    return trim
+
+
+def give_back_memory() -> None:
+    """Return the C heap's free pages to the system.
+
+    A forgotten screenshot is a multi-megabyte string, and freeing it hands it to
+    the C allocator, not the system: glibc raises its mmap threshold after the
+    first such free, so later ones come from a heap it does not shrink, and a
+    server that had accepted 150 distinct 2.4 MB screenshots stayed at 534 MiB
+    after every response was deleted. ``malloc_trim`` gives the free pages back
+    (76 MiB; tools/bench_server_memory.py --delete --distinct). Called only when a
+    ``DELETE`` forgets images, so the request path pays nothing.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 @dataclass(frozen=True)
@@ -177,37 +180,26 @@ class ServerState:
     def save(self, response: StoredResponse, inputs: Sequence[dict[str, Any]]) -> None:
         """Keep ``response``; a stored one keeps ``inputs`` too, each image shared by content."""
         if response.stored:
-            images: list[KeptImage] = []
+            images: list[str] = []
             response.input_items = [self._shared(item, images) for item in inputs]
             response.images = tuple(images)
         self.responses[response.id] = response
 
     def forget(self, response: StoredResponse) -> None:
-        """``DELETE``: the response is no longer retrievable and lets go of its input items."""
+        """``DELETE``: the response is no longer retrievable and lets go of its input items.
+
+        Images no other stored response holds are forgotten, and their memory goes back
+        to the system (:func:`give_back_memory`).
+        """
         response.stored = False
         response.input_items = ()
-        self.images.release(response.images)
-        response.images = ()
+        images, response.images = response.images, ()
+        forgotten = self.images.release(images)
+        del images  # the last references: the strings are freed here
+        if forgotten:
+            give_back_memory()
 
-    def listable(self, item: dict[str, Any]) -> dict[str, Any]:
-        """A stored input item as it was sent: each :class:`KeptImage` back to its URL."""
-        kind = item.get("type") or "message"
-        if kind == "computer_call_output":
-            output = item["output"]
-            kept = output.get("image_url")
-            if isinstance(kept, KeptImage):
-                return {**item, "output": {**output, "image_url": kept.url()}}
-        elif kind == "message" and isinstance(item.get("content"), list):
-            content = [
-                {**part, "image_url": part["image_url"].url()}
-                if isinstance(part.get("image_url"), KeptImage)
-                else part
-                for part in item["content"]
-            ]
-            return {**item, "content": content}
-        return item
-
-    def _shared(self, item: dict[str, Any], images: list[KeptImage]) -> dict[str, Any]:
+    def _shared(self, item: dict[str, Any], images: list[str]) -> dict[str, Any]:
         """``item`` with each image URL it carries replaced by the one kept copy."""
         kind = item.get("type") or "message"
         if kind == "computer_call_output":

@@ -154,6 +154,17 @@ def raw_exchange(port: int, request: bytes) -> tuple[int, dict[str, Any], socket
 
 
 @pytest.mark.timeout(60)
+def test_a_head_over_16_kib_is_refused_at_once() -> None:
+    """h11's own bound on a request's line and headers (uvicorn's default), kept."""
+    with (
+        FakeResponsesServer(SCENARIO) as server,
+        socket.create_connection(("127.0.0.1", port_of(server))) as sock,
+    ):
+        sock.sendall(f"{HEAD}x-big: {'y' * 17_000}\r\n\r\n".encode())
+        assert sock.makefile("rb").readline().split()[1] == b"400"
+
+
+@pytest.mark.timeout(60)
 @pytest.mark.parametrize("path", ["/v1/responses", "/openai/v1/responses"])
 def test_a_declared_oversized_body_is_answered_413_in_the_envelope_before_it_is_sent(
     path: str,
@@ -324,30 +335,35 @@ def test_serve_is_bounded_by_its_options() -> None:
     assert config.http_protocol_class is BoundedH11Protocol
 
 
-def test_a_deleted_response_returns_its_screenshots_memory() -> None:
-    """Stored screenshots live in memory maps that DELETE closes (the RSS figure is
-    tools/bench_server_memory.py --delete --distinct)."""
+def test_a_delete_that_forgets_screenshots_gives_their_memory_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The RSS figure is tools/bench_server_memory.py --delete --distinct; here, that a
+    DELETE forgetting an image (and only such a one) hands the freed memory back."""
+    from cua_replay.server import state
     from tests.server.images import data_url, png
 
+    given_back: list[int] = []
+    monkeypatch.setattr(state, "give_back_memory", lambda: given_back.append(len(images)))
     with FakeResponsesServer(SCENARIO) as server:
+        images = server.state.images
         sdk = OpenAI(base_url=server.urls.openai_base_url, api_key="sk-x", max_retries=0)
         shot = data_url(png(1, 1))
-        created = sdk.responses.create(
-            model="gpt-5.4",
-            tools=[{"type": "computer"}],
-            input=[
-                {
-                    "role": "user",
-                    "content": [
-                        {"type": "input_text", "text": "hi"},
-                        {"type": "input_image", "image_url": shot, "detail": "auto"},
-                    ],
-                }
-            ],
-        )
-        kept = server.state.responses[created.id].images
-        listed = sdk.responses.input_items.list(created.id)
+        content = [
+            {"type": "input_text", "text": "hi"},
+            {"type": "input_image", "image_url": shot, "detail": "auto"},
+        ]
+        ids = [
+            sdk.responses.create(model="gpt-5.4", input=[{"role": "user", "content": content}]).id
+            for _ in range(2)
+        ]
+        plain = well_behaved(sdk)
+        listed = sdk.responses.input_items.list(ids[0])
         assert listed.data[0].content[1].image_url == shot  # type: ignore[union-attr]
-        sdk.responses.delete(created.id)
-    assert len(kept) == 1 and kept[0]._buffer.closed
-    assert len(server.state.images) == 0
+        assert len(images) == 1  # one screenshot, kept once for both responses
+        sdk.responses.delete(plain)
+        sdk.responses.delete(ids[0])
+        assert given_back == [] and len(images) == 1  # the other response still lists it
+        sdk.responses.delete(ids[1])
+    assert given_back == [0]
+    assert state._malloc_trim() is not None  # glibc here; elsewhere a no-op
