@@ -266,9 +266,7 @@ class FakeResponsesApp:
             params = request.query_params
             include = params.getlist("include") + params.getlist("include[]")
             query = ItemQuery.parse(params, include)
-            listed_items = [
-                listed(self.state.listable(item), query.include) for item in stored.input_items
-            ]
+            listed_items = [listed(item, query.include) for item in stored.input_items]
             return Response(
                 dumps(dict(page(listed_items, query))),
                 media_type="application/json",
