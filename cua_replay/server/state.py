@@ -132,7 +132,7 @@ def give_back_memory() -> None:
     first such free, so later ones come from a heap it does not shrink, and a
     server that had accepted 150 distinct 2.4 MB screenshots stayed at 534 MiB
     after every response was deleted. ``malloc_trim`` gives the free pages back
-    (76 MiB; tools/bench_server_memory.py --delete --distinct). Called only when a
+    (69.6 MiB; tools/bench_server_memory.py --delete --distinct). Called only when a
     ``DELETE`` forgets images, so the request path pays nothing.
     """
     trim = _malloc_trim()
