@@ -130,9 +130,10 @@ def test_forty_short_bodies_are_all_closed_and_logged_as_client_closed() -> None
         # Half stop there; half keep trickling body bytes, which must not buy more time.
         trickle = {sock: iter(lambda: b" ", None) for sock in socks[:20]}
         received = wait_until_all_closed(socks, trickle, sdk)
+        # Each request's task sees the disconnect and ends (pytest-timeout bounds the wait).
+        while sum(r.code == "client_closed" for r in server.state.log) < 40:
+            time.sleep(0.01)
     assert received == [b""] * 40
-    # Each request's task saw the disconnect (the server's stop waits for them all).
-    assert sum(r.code == "client_closed" for r in server.state.log) == 40
 
 
 def read_reply(reply: BinaryIO) -> tuple[int, dict[str, Any]]:
