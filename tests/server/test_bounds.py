@@ -17,7 +17,6 @@ import selectors
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from itertools import count
 from pathlib import Path
@@ -130,10 +129,19 @@ def test_forty_short_bodies_are_all_closed_and_logged_as_client_closed() -> None
         # Half stop there; half keep trickling body bytes, which must not buy more time.
         trickle = {sock: iter(lambda: b" ", None) for sock in socks[:20]}
         received = wait_until_all_closed(socks, trickle, sdk)
-        # Each request's task sees the disconnect and ends (pytest-timeout bounds the wait).
-        while sum(r.code == "client_closed" for r in server.state.log) < 40:
-            time.sleep(0.01)
     assert received == [b""] * 40
+    # Each request's task saw the disconnect (the server's stop lets running tasks end).
+    assert sum(r.code == "client_closed" for r in server.state.log) == 40
+
+
+def outlast(port: int, phase: str) -> None:
+    """Return once a deadline of ``phase`` armed now has passed, with no fixed sleep: a
+    probe connection that stalls in that phase is closed by its own deadline, so any
+    deadline armed before it (on the connection under test) would have fired first."""
+    with socket.create_connection(("127.0.0.1", port)) as probe:
+        if phase == "body":
+            probe.sendall(f"{HEAD}content-length: 1\r\n\r\n".encode())
+        assert probe.recv(1) == b""
 
 
 def read_reply(reply: BinaryIO) -> tuple[int, dict[str, Any]]:
@@ -182,7 +190,7 @@ def test_a_declared_oversized_body_is_answered_413_in_the_envelope_before_it_is_
         # even after idling past the body deadline that the early answer left running.
         get = f"GET {path}/resp_nope HTTP/1.1\r\nhost: x\r\nauthorization: Bearer sk-x\r\n\r\n"
         sock.sendall(b"x" * 5000)
-        time.sleep(TIGHT.body_timeout * 2)
+        outlast(port, "body")
         reply = sock.makefile("rb")
         for _ in range(2):
             sock.sendall(get.encode())
@@ -270,7 +278,7 @@ def test_the_deadlines_bound_a_requests_arrival_not_the_connection_or_the_answer
             for _ in range(2):
                 sock.sendall(request)
                 answers.append(read_reply(reply))
-                time.sleep(TIGHT.header_timeout * 2)  # idle past the header deadline
+                outlast(port, "headers")  # idle past the header deadline
     assert [status for status, _ in answers] == [200, 200]
     assert answers[0][1]["output"][0]["content"][0]["text"] == "Hello."
 
