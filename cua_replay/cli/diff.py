@@ -26,6 +26,7 @@ from ..diff.render import (
     render_text,
 )
 from ..errors import CuaReplayError
+from ._output import check_output
 
 EXIT_SAME: Final = 0
 EXIT_DIFFERENT: Final = 1
@@ -104,6 +105,8 @@ def diff(
             "Error: pass either two cassettes (A B) or --baseline and --candidate, not both."
         )
     try:
+        if output is not None:
+            check_output(output, "the diff")
         if folders:
             if baseline is None or candidate is None:
                 raise _fail("Error: folder mode needs both --baseline DIR and --candidate DIR.")

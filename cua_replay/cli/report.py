@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 
 from ..cassette.store import load_cassette
-from ..errors import CassetteNotFound, CuaReplayError
+from ..errors import CassetteNotFound, CuaReplayError, InvalidSetting
 from ..report import render_report
+from ._output import check_output
 
 USAGE_ERROR = 2
 """Exit status for a missing cassette or an unwritable output, like click's usage errors."""
@@ -22,14 +23,15 @@ def report(
         typer.Option(
             "--output",
             "-o",
-            help="The HTML file to write; missing parent directories are created.",
+            help="The HTML file to write, in an existing directory.",
         ),
     ] = Path("report.html"),
 ) -> None:
     """Write a visual report of a recorded run: screenshots with each action drawn, per step."""
     try:
+        check_output(output, "the report")
         cassette = load_cassette(directory)
-    except CassetteNotFound as exc:
+    except (CassetteNotFound, InvalidSetting) as exc:
         typer.echo(f"{type(exc).__name__}: {exc}", err=True)
         raise typer.Exit(code=USAGE_ERROR) from None
     except CuaReplayError as exc:
@@ -37,9 +39,6 @@ def report(
         raise typer.Exit(code=1) from None
     page = render_report(cassette)
     try:
-        if output.is_dir():
-            raise IsADirectoryError(f"output={output} is a directory")
-        output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(page, encoding="utf-8")
     except OSError as exc:
         typer.echo(

@@ -18,6 +18,7 @@ from ..replay.options import ReplayOptions
 from ..server.app import FakeResponsesApp
 from ..server.brain import Brain, ScriptedBrain
 from ..server.cassette_brain import CassetteBrain
+from ..server.limits import ENV, Limits
 from ..server.runner import ServerURLs, bind, uvicorn_server
 from ..server.scenario import Scenario, builtin_scenarios, load_scenario
 from ._errors import reported
@@ -65,9 +66,38 @@ def serve(
         str | None,
         typer.Option(help="Seed for ids (default: derived from the scenario or cassette)."),
     ] = None,
+    header_timeout: Annotated[
+        float | None,
+        typer.Option(
+            help=f"Seconds a request's headers may take to arrive (default "
+            f"{Limits.header_timeout:g}; env {ENV['header_timeout']}).",
+            show_default=False,
+        ),
+    ] = None,
+    body_timeout: Annotated[
+        float | None,
+        typer.Option(
+            help=f"Seconds a request's body may take after its headers (default "
+            f"{Limits.body_timeout:g}; env {ENV['body_timeout']}).",
+            show_default=False,
+        ),
+    ] = None,
+    max_body_bytes: Annotated[
+        int | None,
+        typer.Option(
+            help=f"Largest request body; a larger one gets 413 (default "
+            f"{Limits.max_body_bytes}; env {ENV['max_body_bytes']}).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve a deterministic fake Responses API on loopback until interrupted."""
     with reported():
+        limits = Limits.from_env(
+            header_timeout=header_timeout,
+            body_timeout=body_timeout,
+            max_body_bytes=max_body_bytes,
+        )
         brain, headline = _brain(scenario, cassette, match, threshold)
         try:
             sock = bind(host, port)
@@ -82,7 +112,7 @@ def serve(
     typer.echo(f"  Azure v1    base_url={urls.azure_v1_base_url}")
     typer.echo(f"  e.g.        export OPENAI_BASE_URL={urls.openai_base_url} OPENAI_API_KEY=sk-x")
     typer.echo("Press Ctrl+C to stop.", err=True)
-    uvicorn_server(app).run(sockets=[sock])
+    uvicorn_server(app, limits).run(sockets=[sock])
 
 
 def _brain(

@@ -172,7 +172,13 @@ def _shot(cassette: Cassette, element: Element) -> str:
 
 
 def render_html(result: DiffResult, a: Cassette, b: Cassette) -> str:
-    """One self-contained page: verdict, outcomes, and every differing pair side by side."""
+    """One self-contained page: verdict, outcomes, and every differing pair side by side.
+
+    The report's Content-Security-Policy heads it: cassette text is escaped, and were
+    an escape ever missed, no injected script would run.
+    """
+    from ..report.html import csp_meta
+
     verdict = (
         '<span class="same">SAME</span>'
         if result.same
@@ -187,7 +193,7 @@ def render_html(result: DiffResult, a: Cassette, b: Cassette) -> str:
     )
     counts = ", ".join(f"{_LABEL[k]}: {v}" for k, v in result.counts.items())
     parts = [
-        "<!doctype html><html lang=en><head><meta charset=utf-8>",
+        f"<!doctype html><html lang=en><head><meta charset=utf-8>{csp_meta()}",
         f"<title>cua-replay diff: {escape(result.task_a or result.a)}</title>",
         f"<style>{_CSS}</style></head><body>",
         f"<h1>{verdict} cua-replay diff</h1>",
@@ -220,6 +226,8 @@ def render_html(result: DiffResult, a: Cassette, b: Cassette) -> str:
 
 
 def render_folder_html(result: FolderDiff) -> str:
+    from ..report.html import csp_meta
+
     rows = []
     for e in result.entries:
         state = "error" if e.error else ("same" if e.same else "different")
@@ -237,7 +245,8 @@ def render_folder_html(result: FolderDiff) -> str:
         for name in names
     )
     return (
-        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>cua-replay diff</title>"
+        f"<!doctype html><html lang=en><head><meta charset=utf-8>{csp_meta()}"
+        "<title>cua-replay diff</title>"
         f"<style>{_CSS}</style></head><body><h1>cua-replay diff: {result.same} same, "
         f"{result.different} different, {result.errors} errors</h1>"
         f"<table><tr><th>cassette</th><th></th><th>first divergence</th></tr>{''.join(rows)}"

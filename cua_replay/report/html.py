@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from html import escape
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 from ..cassette.format import ExecutedAction, SafetyRecord
@@ -21,7 +21,25 @@ from .assets import CSS, SCRIPT
 from .overlay import action_label, action_svg
 from .timeline import Call, Shot, StepView, Timeline, build_timeline
 
-__all__ = ["render_report"]
+__all__ = ["CONTENT_SECURITY_POLICY", "csp_meta", "render_report"]
+
+CONTENT_SECURITY_POLICY: Final = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; "
+    "form-action 'none'"
+)
+"""What every page cua-replay writes (report, diff) may load: inline styles and ``data:``
+images, nothing else. A page with a script of its own allows that one by its hash
+(:func:`csp_meta`); any other script, injected through cassette text, does not run."""
+
+
+def csp_meta(script: str | None = None) -> str:
+    """The ``<meta>`` carrying :data:`CONTENT_SECURITY_POLICY` (plus ``script``'s hash, if any)."""
+    policy = CONTENT_SECURITY_POLICY
+    if script is not None:
+        digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+        policy += f"; script-src 'sha256-{digest}'"
+    return f'<meta http-equiv="Content-Security-Policy" content="{escape(policy)}">'
+
 
 _SILENT = frozenset({"screenshot", "wait"})
 """Actions with nothing to draw on a screenshot when they are not alone."""
@@ -30,17 +48,12 @@ _SILENT = frozenset({"screenshot", "wait"})
 def render_report(cassette: Cassette, *, title: str | None = None) -> str:
     """Return the report page for ``cassette`` as an HTML string."""
     timeline = build_timeline(cassette)
-    script_hash = base64.b64encode(hashlib.sha256(SCRIPT.encode("utf-8")).digest()).decode()
-    policy = (
-        "default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
-        f"script-src 'sha256-{script_hash}'; base-uri 'none'; form-action 'none'"
-    )
     task = cassette.manifest.task or "(no task recorded)"
     heading = title or f"cua-replay: {task}"
     parts = [
         "<!doctype html>",
         '<html lang="en"><head><meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{escape(policy)}">',
+        csp_meta(SCRIPT),
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         '<meta name="generator" content="cua-replay report">',
         f"<title>{escape(_cut(heading, 120))}</title>",

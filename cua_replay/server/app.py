@@ -276,7 +276,7 @@ class FakeResponsesApp:
         return await self._guard(request, handle)
 
     async def _no_route(self, request: Request, exc: Exception) -> Response:
-        flavour = _flavour(request.url.path)
+        flavour = Flavour.of_path(request.url.path)
         error = e.invalid_url(request.method, request.url.path)
         request_id = self.state.next_request_id()
         self.state.log.append(RequestRecord(request.method, request.url.path, 404, None))
@@ -293,7 +293,7 @@ class FakeResponsesApp:
         """Auth, then ``handle``; every failure becomes an error in the flavour's envelope."""
         started = time.perf_counter()
         request_id = self.state.next_request_id()
-        flavour = _flavour(request.url.path)
+        flavour = Flavour.of_path(request.url.path)
         try:
             self._authenticate(request, flavour)
             response: Response = await handle(flavour, request_id)
@@ -349,10 +349,6 @@ class FakeResponsesApp:
         if stored is None:
             raise e.response_not_found(response_id)
         return stored
-
-
-def _flavour(path: str) -> Flavour:
-    return Flavour.AZURE if path.startswith("/openai") else Flavour.OPENAI
 
 
 def _http_fault(fault: HttpFault, request_id: str) -> APIError:

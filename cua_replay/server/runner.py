@@ -14,6 +14,7 @@ from starlette.types import ASGIApp
 
 from .app import FakeResponsesApp
 from .brain import Brain
+from .limits import Limits, bounded_config
 from .scenario import Scenario
 from .state import ServerState
 
@@ -55,15 +56,26 @@ def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     return sock
 
 
-def uvicorn_config(app: ASGIApp) -> uvicorn.Config:
-    return uvicorn.Config(
-        app, log_level="warning", lifespan="off", access_log=False, timeout_graceful_shutdown=1
+def uvicorn_config(app: ASGIApp, limits: Limits | None = None) -> uvicorn.Config:
+    """How every server of ours runs ``app``: quiet, and bounded by ``limits``.
+
+    ``None`` means the defaults as the environment overrides them
+    (:meth:`~.limits.Limits.from_env`), so the proxy and the Python API honour
+    ``CUA_REPLAY_SERVER_*`` as ``cua-replay serve`` does.
+    """
+    return bounded_config(
+        app,
+        limits,
+        log_level="warning",
+        lifespan="off",
+        access_log=False,
+        timeout_graceful_shutdown=1,
     )
 
 
-def uvicorn_server(app: ASGIApp) -> uvicorn.Server:
+def uvicorn_server(app: ASGIApp, limits: Limits | None = None) -> uvicorn.Server:
     """The foreground server of ``cua-replay serve``: uvicorn as is, Ctrl+C included."""
-    return uvicorn.Server(uvicorn_config(app))
+    return uvicorn.Server(uvicorn_config(app, limits))
 
 
 class _PromptServer(uvicorn.Server):
@@ -170,6 +182,9 @@ class FakeResponsesServer(BackgroundServer):
 
     >>> with FakeResponsesServer("demo") as server:  # doctest: +SKIP
     ...     client = OpenAI(base_url=server.urls.openai_base_url, api_key="sk-test")
+
+    ``limits`` bounds each request's headers, body and size (:class:`~.limits.Limits`;
+    default: its defaults as ``CUA_REPLAY_SERVER_*`` override them).
     """
 
     thread_name = "cua-replay-fake-server"
@@ -183,9 +198,11 @@ class FakeResponsesServer(BackgroundServer):
         port: int = 0,
         api_key: str | None = None,
         seed: str | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.app = FakeResponsesApp(brain, api_key=api_key, seed=seed)
-        super().__init__(_PromptServer(uvicorn_config(self.app)), host=host, port=port)
+        config = uvicorn_config(self.app, limits)
+        super().__init__(_PromptServer(config), host=host, port=port)
 
     @property
     def state(self) -> ServerState:

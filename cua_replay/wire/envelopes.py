@@ -19,6 +19,11 @@ class Flavour(Enum):
     OPENAI = "openai"
     AZURE = "azure"
 
+    @classmethod
+    def of_path(cls, path: str) -> Flavour:
+        """Azure clients call ``/openai/...`` (classic and v1); OpenAI clients ``/v1/...``."""
+        return cls.AZURE if path.startswith("/openai") else cls.OPENAI
+
 
 @dataclass
 class APIError(Exception):
@@ -264,6 +269,24 @@ def mask_key(key: str) -> str:
     if len(key) <= 8:
         return "*" * len(key)
     return f"{key[:3]}{'*' * (len(key) - 7)}{key[-4:]}"
+
+
+def request_too_large(limit: int, declared: int | None) -> APIError:
+    """A body over the server's bound (:class:`~cua_replay.server.limits.Limits`).
+
+    The service's own answer is ``413 Payload Too Large`` from its edge, an HTML page
+    rather than an envelope (docs/api-contract.md §5.2, OBS openai/codex#2908); the
+    fake server keeps the status and answers in the envelope, so the SDK's
+    ``APIStatusError`` carries a message that names the bound and how to raise it.
+    """
+    size = f"{declared:,} bytes" if declared is not None else f"more than {limit:,} bytes"
+    return APIError(
+        413,
+        f"Request body too large: {size}; this server accepts at most {limit:,} bytes. "
+        "Send a smaller request, or raise the bound with --max-body-bytes or "
+        "CUA_REPLAY_SERVER_MAX_BODY_BYTES.",
+        code="request_too_large",
+    )
 
 
 def server_error(request_id: str) -> APIError:

@@ -31,8 +31,18 @@ def test_writes_the_report(tmp_path: Path) -> None:
     assert "4 steps" in result.output
 
 
-def test_creates_missing_parent_directories(tmp_path: Path) -> None:
+def test_a_missing_parent_directory_is_refused_not_created(tmp_path: Path) -> None:
+    """Issue 16: a mistyped -o directory is an error naming it, never made up silently."""
     out = tmp_path / "a" / "b" / "report.html"
+    result = CliRunner().invoke(app(), ["report", str(CASSETTES / "drag-stream"), "-o", str(out)])
+    assert result.exit_code == 2
+    assert result.output == (
+        f"InvalidSetting: Could not write the report to output={out}: the directory "
+        f"{out.parent} does not exist; create it first (mkdir -p {out.parent}) or pass -o "
+        "with a path in an existing directory.\n"
+    )
+    assert not (tmp_path / "a").exists()
+    (tmp_path / "a" / "b").mkdir(parents=True)
     result = CliRunner().invoke(app(), ["report", str(CASSETTES / "drag-stream"), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert out.is_file()
