@@ -71,7 +71,10 @@ def loopback_origin(host: str, port: int) -> str:
 def loopback_url(url: str, port: int) -> str:
     """The loopback URL of fixture URL ``url``: ``https://shop.example/x`` ->
     ``http://shop.example.localhost:PORT/x``. Other URLs are returned unchanged."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return url
     if parts.hostname.endswith(LOOPBACK_SUFFIX):
@@ -86,9 +89,13 @@ def fixture_url(url: str) -> str:
 
     Needs no port and no server: ``*.localhost`` names only ever mean loopback,
     so the fake server follows a site served by another process or command.
+    Never raises: ``url`` is whatever a client sent as ``current_url``.
     """
-    parts = urlsplit(url)
-    host = parts.hostname or ""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:  # e.g. an unbalanced IPv6 bracket: no URL of ours
+        return url
     if parts.scheme != "http" or not host.endswith(LOOPBACK_SUFFIX):
         return url
     fixture_host = host.removesuffix(LOOPBACK_SUFFIX)
