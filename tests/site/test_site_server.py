@@ -13,13 +13,17 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from starlette.requests import Request
 from typer.testing import CliRunner
 
 from cua_replay.cli.main import app
 from cua_replay.site import FixtureSite, loopback_url
-from cua_replay.site_server import FixtureSiteServer
+from cua_replay.site_server import FixtureSiteApp, FixtureSiteServer
 
 SECRET = b"TOP-SECRET-OUTSIDE-THE-SITE"
 
@@ -57,8 +61,7 @@ def server() -> Iterator[FixtureSiteServer]:
         yield running
 
 
-@pytest.fixture
-def jailed(tmp_path: Path) -> Iterator[FixtureSiteServer]:
+def build_jail(tmp_path: Path) -> Path:
     """A site root with a secret beside it and symlinks that point out of it."""
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -74,7 +77,12 @@ def jailed(tmp_path: Path) -> Iterator[FixtureSiteServer]:
     os.symlink(tmp_path / "secret.txt", shop / "leak.txt")
     os.symlink(outside, shop / "out")
     os.symlink(outside, root / "evil.example")  # a host folder that is a link out
-    with FixtureSiteServer(FixtureSite(root)) as running:
+    return root
+
+
+@pytest.fixture
+def jailed(tmp_path: Path) -> Iterator[FixtureSiteServer]:
+    with FixtureSiteServer(FixtureSite(build_jail(tmp_path))) as running:
         yield running
 
 
@@ -241,3 +249,54 @@ def test_it_binds_loopback_by_default(server: FixtureSiteServer) -> None:
         assert result.exit_code == 0
         line = next(line for line in result.output.splitlines() if "--host" in line)
         assert "[default: 127.0.0.1]" in line, line
+
+
+# -- any bytes in the path or the Host: never a 5xx, never a byte from outside the site ------
+
+SEGMENTS = st.sampled_from(
+    [
+        *("..", ".", "%2e%2e", "%2E.", "%2f", "%5c", "%00", "%252e", "%c0%ae", "~", "\\", ""),
+        *("leak.txt", "out", "secret.txt", "index.html"),
+        *("shop.example", "bank.example", "evil.example"),
+    ]
+)
+
+
+@given(
+    segments=st.lists(SEGMENTS | st.text(max_size=6), max_size=6),
+    query=st.sampled_from(["", "download", "download=1&x=..%2f"]),
+    host=st.sampled_from(["shop.example", "bank.example", "evil.example", "news.example"]),
+)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_path_answers_a_page_of_its_host_or_a_404(
+    tmp_path_factory: pytest.TempPathFactory,
+    segments: list[str],
+    query: str,
+    host: str,
+) -> None:
+    site = jail_site(tmp_path_factory)
+    raw = "/" + "/".join(quote(s, safe="%/\\.~") for s in segments)
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": unquote(raw),
+        "raw_path": raw.encode(),
+        "query_string": query.encode(),
+        "headers": [(b"host", f"{host}.localhost:8000".encode())],
+        "server": ("127.0.0.1", 8000),
+    }
+    response = FixtureSiteApp(site).respond(Request(scope))
+    assert response.status_code in (200, 404)
+    assert SECRET not in response.body
+    if response.status_code == 200:
+        assert host == "shop.example" and response.body == b"<p>shop</p>"
+
+
+_JAILS: dict[str, FixtureSite] = {}
+
+
+def jail_site(factory: pytest.TempPathFactory) -> FixtureSite:
+    """One jailed site for every example (built once: examples share it read-only)."""
+    if "site" not in _JAILS:
+        _JAILS["site"] = FixtureSite(build_jail(factory.mktemp("jail")))
+    return _JAILS["site"]
