@@ -79,7 +79,7 @@ class FixtureSiteApp:
         if query:
             url += "?" + query.decode("latin-1")
         answer = self.site.answer(url)
-        if answer is None:  # pragma: no cover - the host was checked above
+        if answer is None:  # a request target that is no path, e.g. ``OPTIONS *``
             return _plain(404, NOT_FOUND_PAGE)
         return self._response(answer, port)
 

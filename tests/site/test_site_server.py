@@ -161,7 +161,10 @@ def test_head_answers_headers_only_and_other_methods_are_refused(
 
 @pytest.mark.parametrize(
     "path",
-    ["/missing.html", "/style.css/x", "/%00", "/index.html%00.txt", "/.."],
+    [
+        *("/missing.html", "/style.css/x", "/%00", "/index.html%00.txt", "/.."),
+        *("*", "form.html", "http://evil.com/form.html", "/a#b"),  # targets that are no path
+    ],
 )
 def test_an_unknown_path_is_a_404(server: FixtureSiteServer, path: str) -> None:
     assert get(server, path).status == 404
