@@ -28,6 +28,7 @@ COMMANDS: Final[dict[str, str]] = {
     "run": "cua_replay.cli.run:run",
     "serve": "cua_replay.cli.serve:serve",
     "scenarios": "cua_replay.cli.serve:scenarios",
+    "site": "cua_replay.cli.site:site",
     "proxy": "cua_replay.cli.proxy:proxy",
     "replay": "cua_replay.cli.replay:replay",
     "diff": "cua_replay.cli.diff:diff",

@@ -1,7 +1,9 @@
 """``cua-replay serve`` and ``cua-replay scenarios``: the fake Responses API from the shell.
 
 ``serve`` answers from a scenario (the scripted model) or, with ``--cassette``, from a
-recorded run (:class:`~cua_replay.server.cassette_brain.CassetteBrain`).
+recorded run (:class:`~cua_replay.server.cassette_brain.CassetteBrain`). With ``--site``
+it also serves the fixture site on loopback (:mod:`cua_replay.site_server`) in a
+background thread, for a client whose browser we do not launch.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from ..server.app import FakeResponsesApp
 from ..server.brain import Brain, ScriptedBrain
 from ..server.cassette_brain import CassetteBrain
 from ..server.limits import ENV, Limits
-from ..server.runner import ServerURLs, bind, uvicorn_server
+from ..server.runner import ServerURLs, uvicorn_server
 from ..server.scenario import Scenario, builtin_scenarios, load_scenario
+from ..site_server import FixtureSiteServer
 from ._errors import reported
+from .site import SITE_HELP, echo_site, listen
 
 
 def serve(
@@ -90,8 +94,16 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    site: Annotated[bool, typer.Option("--site", help=SITE_HELP)] = False,
+    site_port: Annotated[
+        int, typer.Option(help="With --site: the fixture site's port; 0 picks a free one.")
+    ] = 0,
 ) -> None:
-    """Serve a deterministic fake Responses API on loopback until interrupted."""
+    """Serve a deterministic fake Responses API on loopback until interrupted.
+
+    With --site, also the fixture site, so a client whose browser we do not
+    launch can run the built-in scenarios as shipped: open the printed start_url.
+    """
     with reported():
         limits = Limits.from_env(
             header_timeout=header_timeout,
@@ -99,11 +111,8 @@ def serve(
             max_body_bytes=max_body_bytes,
         )
         brain, headline = _brain(scenario, cassette, match, threshold)
-        try:
-            sock = bind(host, port)
-        except OSError as exc:
-            typer.echo(f"Cannot listen on {host}:{port}: {exc}. Try --port 0.", err=True)
-            raise typer.Exit(code=1) from None
+        sock = listen(host, port)
+        site_server = _site_server(host, site_port) if site else None
     app = FakeResponsesApp(brain, api_key=api_key, seed=seed)
     urls = ServerURLs.for_address(host, sock.getsockname()[1])
     typer.echo(f"cua-replay fake Responses API: {headline}")
@@ -111,8 +120,35 @@ def serve(
     typer.echo(f"  Azure       azure_endpoint={urls.azure_endpoint}  (api_version=any)")
     typer.echo(f"  Azure v1    base_url={urls.azure_v1_base_url}")
     typer.echo(f"  e.g.        export OPENAI_BASE_URL={urls.openai_base_url} OPENAI_API_KEY=sk-x")
+    if site_server is not None:
+        site_server.start()
+        echo_site(site_server.port, site_server.app.site.hosts, _start_url(brain))
     typer.echo("Press Ctrl+C to stop.", err=True)
-    uvicorn_server(app, limits).run(sockets=[sock])
+    try:
+        uvicorn_server(app, limits).run(sockets=[sock])
+    finally:
+        if site_server is not None:
+            site_server.stop()
+
+
+def _site_server(host: str, port: int) -> FixtureSiteServer:
+    try:
+        return FixtureSiteServer(host=host, port=port)
+    except OSError as exc:
+        typer.echo(
+            f"Cannot listen on {host}:{port} for the fixture site: {exc}. Try --site-port 0.",
+            err=True,
+        )
+        raise typer.Exit(code=1) from None
+
+
+def _start_url(brain: Brain) -> str | None:
+    """The fixture page the run starts on: the scenario's, or the recording's."""
+    if isinstance(brain, ScriptedBrain):
+        return brain.scenario.start_url
+    if isinstance(brain, CassetteBrain):
+        return brain.cassette.manifest.start_url
+    return None
 
 
 def _brain(

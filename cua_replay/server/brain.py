@@ -15,13 +15,12 @@ same step as a chaining one.
 
 from __future__ import annotations
 
-import fnmatch
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..wire.envelopes import APIError, shorten
 from .contract import CreateRequest
-from .scenario import Fault, SafetyCheck, Scenario, Step
+from .scenario import Fault, SafetyCheck, Scenario, Step, url_matches
 
 
 @dataclass(frozen=True)
@@ -107,9 +106,8 @@ class ScriptedBrain:
     def _expect(self, step: Step, request: CreateRequest) -> None:
         expect = step.turn.expect
         where = f"Scenario '{self.name}' turn {step.number}"
-        if expect.current_url is not None and not (
-            request.current_url is not None
-            and fnmatch.fnmatchcase(request.current_url, expect.current_url)
+        if expect.current_url is not None and not url_matches(
+            request.current_url, expect.current_url
         ):
             got = (
                 f"'{shorten(request.current_url)}'"

@@ -28,6 +28,7 @@ from ..actions import parse_call
 from ..errors import InvalidAction
 from ..errors import ScenarioError as ScenarioError  # defined with the error tree; re-exported
 from ..geometry import Viewport
+from ..site import fixture_url
 
 SafetyCode = Literal["malicious_instructions", "irrelevant_domain", "sensitive_domain"]
 
@@ -48,6 +49,18 @@ SAFETY_MESSAGES: dict[str, str] = {
         "proceed."
     ),
 }
+
+
+def url_matches(url: str | None, pattern: str) -> bool:
+    """Whether ``url`` matches the glob ``pattern``, as itself or as the fixture URL it stands for.
+
+    Scenarios name fixture URLs (``https://shop.example/*``); a browser on the
+    loopback fixture site (:mod:`cua_replay.site_server`) reports
+    ``http://shop.example.localhost:PORT/...``, which matches as its fixture URL.
+    """
+    if url is None:
+        return False
+    return fnmatch.fnmatchcase(url, pattern) or fnmatch.fnmatchcase(fixture_url(url), pattern)
 
 
 class _Model(BaseModel):
@@ -82,7 +95,7 @@ class UrlSafetyRule(_Model):
     message: str | None = None
 
     def matches(self, current_url: str | None) -> bool:
-        return current_url is not None and fnmatch.fnmatchcase(current_url, self.url)
+        return url_matches(current_url, self.url)
 
 
 class Expect(_Model):
@@ -154,7 +167,7 @@ class Done(_Model):
     """What the page shows once the task is done: runners and tests check it."""
 
     url: str | None = None
-    """Glob the final page URL matches."""
+    """Glob the final page URL matches (see :func:`url_matches`)."""
     text: dict[str, str] = Field(default_factory=dict)
     """CSS selector -> text the element contains."""
 

@@ -34,10 +34,8 @@ Changes, each marked ``# CHANGED:`` below:
 """
 
 # CHANGED: imports for main() and the sync fixture-site route (changes 2 and 4).
-import mimetypes
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from playwright.sync_api import BrowserContext, Page, Route, sync_playwright
 
@@ -179,17 +177,13 @@ def route_fixture_site(context: BrowserContext, site: FixtureSite | None = None)
 
     def handle(route: Route) -> None:
         url = route.request.url
-        parts = urlsplit(url)
-        if parts.scheme in ("http", "https") and parts.hostname in site.hosts:
-            target = site.resolve(url)
-            if target is None:
-                route.fulfill(status=404, content_type="text/html", body="<h1>404 Not Found</h1>")
-                return
-            content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-            route.fulfill(status=200, content_type=content_type, body=target.read_bytes())
+        answer = site.answer(url)  # the page, or the 404 page; None off the fixture hosts
+        if answer is None:
+            site.blocked.append(url)
+            route.abort("internetdisconnected")
             return
-        site.blocked.append(url)
-        route.abort("internetdisconnected")
+        headers = {"Content-Type": answer.content_type, **answer.headers}
+        route.fulfill(status=answer.status, headers=headers, body=answer.body)
 
     context.route("**/*", handle)
     return site
