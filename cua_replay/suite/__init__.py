@@ -8,14 +8,13 @@
 
 from __future__ import annotations
 
-from .spec import FakeBranch, FakePlan, InvalidSuite, SuccessCheck, Suite, SuiteTask, load_suite
+from .spec import FakeBranch, FakePlan, SuccessCheck, Suite, SuiteTask, load_suite
 from .verdict import FinalState, judge
 
 __all__ = [
     "FakeBranch",
     "FakePlan",
     "FinalState",
-    "InvalidSuite",
     "SuccessCheck",
     "Suite",
     "SuiteTask",

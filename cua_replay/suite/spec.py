@@ -12,7 +12,9 @@ drawn from a random generator seeded by suite seed, task, model and trial, so
 the same suite gives the same verdicts on every machine.
 
 Loaded with the scenario files' YAML loader (safe, no aliases); every error is
-one line naming the file, the task and the field.
+a :class:`~cua_replay.errors.ScenarioError` (a suite is a file of scenarios'
+tasks; the CLI reports it as unusable input, exit 2) in one line naming the
+file, the task and the field.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ from ..server.scenario import Display, Done, Scenario, _load_yaml
 __all__ = [
     "FakeBranch",
     "FakePlan",
-    "InvalidSuite",
     "SuccessCheck",
     "Suite",
     "SuiteTask",
@@ -40,14 +41,6 @@ __all__ = [
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 """Task ids, suite names and model names become folder names: no slashes, no dots first."""
-
-
-class InvalidSuite(ScenarioError):
-    """A suite file that cannot be used: unreadable, not YAML, or a field that is wrong.
-
-    A :class:`~cua_replay.errors.ScenarioError` (a suite is scenarios' big
-    sibling): the CLI reports it as unreadable input, exit status 2.
-    """
 
 
 class _Model(BaseModel):
@@ -200,7 +193,7 @@ class Suite(_Model):
             if task.id == task_id:
                 return task
         known = ", ".join(t.id for t in self.tasks)
-        raise InvalidSuite(f"Suite {self.name!r} has no task {task_id!r}; its tasks: {known}.")
+        raise ScenarioError(f"Suite {self.name!r} has no task {task_id!r}; its tasks: {known}.")
 
     def select(self, tags: tuple[str, ...] = ()) -> tuple[SuiteTask, ...]:
         """The tasks carrying any of ``tags`` (all tasks without tags)."""
@@ -215,23 +208,23 @@ def load_suite(path: str | Path) -> Suite:
     try:
         text = source.read_text("utf-8")
     except OSError as exc:
-        raise InvalidSuite(
+        raise ScenarioError(
             f"Cannot read suite file {str(source)!r} ({exc.strerror}); check the path."
         ) from None
     try:
         data = _load_yaml(text)
     except yaml.YAMLError as exc:
         detail = " ".join(str(exc).split())
-        raise InvalidSuite(f"Suite file {str(source)!r} is not valid YAML: {detail}") from None
+        raise ScenarioError(f"Suite file {str(source)!r} is not valid YAML: {detail}") from None
     if not isinstance(data, dict):
-        raise InvalidSuite(
+        raise ScenarioError(
             f"Suite file {str(source)!r} must hold a mapping (name:, tasks:) at the top."
         )
     data.setdefault("name", source.stem)
     try:
         suite = Suite.model_validate(data)
     except ValidationError as exc:
-        raise InvalidSuite(_one_line(source, data, exc)) from None
+        raise ScenarioError(_one_line(source, data, exc)) from None
     return _resolve_paths(suite, source.parent)
 
 

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from cua_replay.cassette.format import Manifest, Verdict
+from cua_replay.errors import ScenarioError
 from cua_replay.events import StopReason
 from cua_replay.server.scenario import builtin_scenarios, load_scenario
-from cua_replay.suite import FinalState, InvalidSuite, SuccessCheck, SuiteTask, judge, load_suite
+from cua_replay.suite import FinalState, SuccessCheck, SuiteTask, judge, load_suite
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILTIN = ROOT / "fixtures" / "suites" / "builtin.yaml"
@@ -82,7 +83,7 @@ def test_errors_are_one_line_naming_file_task_and_field(
     tmp_path: Path, body: str, needle: str
 ) -> None:
     path = write(tmp_path, body)
-    with pytest.raises(InvalidSuite) as caught:
+    with pytest.raises(ScenarioError) as caught:
         load_suite(path)
     message = str(caught.value)
     assert "\n" not in message
@@ -91,7 +92,7 @@ def test_errors_are_one_line_naming_file_task_and_field(
 
 
 def test_missing_file_is_one_line(tmp_path: Path) -> None:
-    with pytest.raises(InvalidSuite, match=r"Cannot read suite file .*check the path"):
+    with pytest.raises(match=r"Cannot read suite file .*check the path"):
         load_suite(tmp_path / "nope.yaml")
 
 
@@ -140,3 +141,15 @@ def test_manifest_verdict_is_backward_compatible() -> None:
     new = old.model_copy(update={"verdict": Verdict(passed=False, reason="x", task="t")})
     again = Manifest.model_validate(new.model_dump(mode="json"))
     assert again.verdict == Verdict(passed=False, reason="x", task="t")
+
+
+def test_statistics_without_scipy_say_which_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from cua_replay.errors import MissingExtra
+    from cua_replay.suite.stats import rate
+
+    monkeypatch.setitem(sys.modules, "scipy.stats", None)
+    monkeypatch.setitem(sys.modules, "scipy", None)
+    with pytest.raises(MissingExtra, match=r"pip install 'cua-replay\[suite\]'"):
+        rate(1, 2)
