@@ -163,3 +163,70 @@ def compare(
                 f"Cannot write the output ({exc}); pick a writable path."
             ) from None
     raise typer.Exit(code=0 if result.passed else 1)
+
+
+@app.command()
+def replay(
+    folder: Annotated[Path, typer.Argument(file_okay=False, help="A suite's runs: runs/<suite>.")],
+    shard: Annotated[
+        str | None,
+        typer.Option(help="i/n: only the i-th of n disjoint shares (one per CI job)."),
+    ] = None,
+    model: Annotated[
+        list[str] | None, typer.Option("--model", "-m", help="Only this model's runs.")
+    ] = None,
+    executor: Annotated[
+        str, typer.Option(help="browser (re-execute in Chromium) or recorded (no browser).")
+    ] = "browser",
+    list_only: Annotated[
+        bool, typer.Option("--list", help="Print the selected run folders; replay nothing.")
+    ] = False,
+) -> None:
+    """Replay a suite's cassettes offline (a share of them with --shard i/n).
+
+    Exit 0 when every selected run replays as recorded, 1 when one does not,
+    2 when a cassette is unreadable. The shares are the runs sorted by model,
+    task and trial, dealt round-robin: every job computes the same split.
+    """
+    from ..errors import InvalidCassette, InvalidSetting, ReplayMismatch
+    from ..rerun import replay_cassette
+    from ..suite.layout import parse_shard, runs_of
+    from ..suite.layout import shard as share
+
+    with reported():
+        if executor not in ("browser", "recorded"):
+            raise InvalidSetting(
+                f"--executor {executor!r} is not browser or recorded.", setting="executor"
+            )
+        found = dict(runs_of(folder))
+        if not found:
+            raise InvalidCassette(
+                f"{folder} holds no suite runs (<model>/<task>/<trial>/run.json); pass "
+                "runs/<suite>."
+            )
+        keys = [key for key in found if not model or key.model in model]
+        if shard is not None:
+            keys = share(keys, *parse_shard(shard))
+        if list_only:
+            for key in keys:
+                typer.echo(str(found[key]))
+            return
+
+        async def replay_all() -> list[str]:
+            failed = []
+            for key in keys:
+                try:
+                    await replay_cassette(found[key], executor=executor)  # type: ignore[arg-type]
+                except ReplayMismatch as exc:
+                    failed.append(f"{key}: {str(exc).splitlines()[0]}")
+                    typer.echo(f"MISMATCH {key}", err=True)
+                else:
+                    typer.echo(f"ok {key}")
+            return failed
+
+        failed = asyncio.run(replay_all())
+    for line in failed:
+        typer.echo(f"ReplayMismatch: {line}", err=True)
+    typer.echo(f"{len(keys) - len(failed)} of {len(keys)} runs replay as recorded")
+    if failed:
+        raise typer.Exit(code=1)

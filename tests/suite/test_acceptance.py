@@ -177,3 +177,27 @@ def test_compare_html_opens_in_chromium_with_working_drill_down(
             assert errors == []  # the CSP blocked nothing the page needs
         finally:
             browser.close()
+
+
+def test_suite_replay_shards_partition_the_runs_and_replay_offline(
+    runs: tuple[Path, list[RunRecord]],
+) -> None:
+    root, _ = runs
+    folder = str(root / "flaky")
+    listed = []
+    for index in (1, 2, 3):
+        result = CliRunner().invoke(
+            app, ["suite", "replay", folder, "--shard", f"{index}/3", "--list"]
+        )
+        assert result.exit_code == 0, result.output
+        listed.append(result.output.split())
+    every = [path for share in listed for path in share]
+    assert len(every) == len(set(every)) == 4 * 2 * TRIALS
+    assert [len(share) for share in listed] == [11, 11, 10]
+    replayed = CliRunner().invoke(
+        app, ["suite", "replay", folder, "--shard", "5/8", "--executor", "recorded"]
+    )
+    assert replayed.exit_code == 0, replayed.output
+    assert "4 of 4 runs replay as recorded" in replayed.output
+    bad = CliRunner().invoke(app, ["suite", "replay", folder, "--shard", "4/3"])
+    assert bad.exit_code == 2 and "InvalidSetting: --shard 4/3 is not i/n" in bad.output
