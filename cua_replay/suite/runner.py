@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Final
 
 from .. import errors
 from ..browser import BrowserSource, open_browser
+from ..cassette.redact import RedactionPolicy, Redactor
 from ..errors import InvalidSetting
 from ..run import RunOptions, run_task
 from ..settings import Settings
@@ -237,8 +238,23 @@ async def _one(
         texts=outcome.page_text,
     )
     verdict = judge(task.success, state, suite=suite.name, task=task.id, trial=key.trial)
-    write_verdict(directory, verdict)
+    reason = _redacted(verdict.reason, one, environ)
+    write_verdict(directory, verdict.model_copy(update={"reason": reason}))
     return RunRecord(key, directory, verdict.passed, error="")
+
+
+def _redacted(text: str, options: RunOptions, environ: Mapping[str, str]) -> str:
+    """The verdict's reason quotes the page and the final message: redact it as the
+    recording was (the environment's secrets, the key, the run's patterns)."""
+    if not text:
+        return text
+    redactor = Redactor.from_env(environ, RedactionPolicy(patterns=options.redact))
+    settings = options.settings
+    if settings is not None:
+        for value in (settings.api_key, settings.azure_ad_token):
+            if value is not None:
+                redactor.learn(value.get_secret_value())
+    return redactor.text(text)
 
 
 def _verdict_of(directory: Path) -> bool | None:
