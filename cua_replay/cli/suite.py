@@ -91,7 +91,7 @@ def run(
     Console().print(summary_table(records))
     errored = [record for record in records if record.passed is None]
     for record in errored:
-        typer.echo(f"errored: {record.key}: {record.error}", err=True)
+        typer.echo(f"errored: {record.run}: {record.error}", err=True)
     typer.echo(f"runs in {root / suite.name}")
     if errored:
         raise typer.Exit(code=1)

@@ -76,14 +76,14 @@ class SuiteProgress:
             self.errored += 1
         if self._progress is None:
             if not record.skipped:
-                self.console.print(f"run {record.key}: {_word(record)}", highlight=False)
+                self.console.print(f"run {record.run}: {_word(record)}", highlight=False)
             return
         rate = f"{self.passed / self.judged:.0%}" if self.judged else "-"
         status = f"passed {self.passed}  failed {self.judged - self.passed}  "
         status += f"errored {self.errored}  pass rate {rate}"
         self._progress.update(self._task, advance=1, status=status)
         if record.error:
-            self._progress.console.print(f"[red]{record.key}[/]: {record.error}", highlight=False)
+            self._progress.console.print(f"[red]{record.run}[/]: {record.error}", highlight=False)
 
 
 def _word(record: RunRecord) -> str:
@@ -99,7 +99,7 @@ def summary_table(records: list[RunRecord]) -> Table:
         table.add_column(column, justify="left" if column == "model" else "right")
     counts: dict[str, Counter[str]] = {}
     for record in records:
-        count = counts.setdefault(record.key.model, Counter())
+        count = counts.setdefault(record.run.model, Counter())
         count["runs"] += 1
         count["skipped"] += record.skipped
         if record.passed is None:

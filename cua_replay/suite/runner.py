@@ -84,7 +84,7 @@ class SuiteRunOptions:
 class RunRecord:
     """What became of one run: judged, skipped (finished before), or an error."""
 
-    key: RunKey
+    run: RunKey
     directory: Path
     passed: bool | None
     """The verdict; None when the run raised before it could be judged."""

@@ -40,7 +40,7 @@ def test_every_run_is_a_judged_cassette_where_its_folder_says(
     root, records = runs
     suite = load_suite(FLAKY)
     keys = plan_runs(suite, SuiteRunOptions(models=MODELS, trials=TRIALS))
-    assert sorted(r.key for r in records) == sorted(keys)
+    assert sorted(r.run for r in records) == sorted(keys)
     assert len(keys) == 4 * 2 * TRIALS
     assert all(r.error == "" and r.passed is not None for r in records)
     on_disk = sorted(p.parent for p in (root / "flaky").glob("*/*/*/run.json"))
@@ -57,9 +57,9 @@ def test_every_run_is_a_judged_cassette_where_its_folder_says(
         )
         assert manifest.verdict.suite == "flaky"
         assert load_cassette(directory).complete  # an ordinary cassette
-    passed = {(r.key.model, r.key.task): 0 for r in records}
+    passed = {(r.run.model, r.run.task): 0 for r in records}
     for r in records:
-        passed[(r.key.model, r.key.task)] += bool(r.passed)
+        passed[(r.run.model, r.run.task)] += bool(r.passed)
     assert passed[("model-v2", "new_tab")] == passed[("model-v2", "scroll")] == 0
     assert passed[("model-v1", "new_tab")] == passed[("model-v1", "scroll")] == TRIALS
     assert 0 < passed[("model-v1", "flaky_drag")] < TRIALS  # seeded: 3 of 4 each

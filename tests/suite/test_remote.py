@@ -124,7 +124,7 @@ def test_a_suite_runs_in_a_remote_browser(
         browser=source,
     )
     records = asyncio.run(run_suite(load_suite(FLAKY), options, environ={}))
-    verdicts = {r.key.model: r.passed for r in records}
+    verdicts = {r.run.model: r.passed for r in records}
     assert verdicts == {"model-v1": True, "model-v2": False}, records
 
 
