@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import ChromiumNotFound
+from .errors import ChromiumNotFound, InvalidSetting
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Playwright
@@ -120,6 +120,58 @@ async def launch_chromium(
     return await playwright.chromium.launch(
         executable_path=str(location.path), headless=headless, args=list(LAUNCH_ARGS)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class BrowserSource:
+    """Where a browser comes from: launched here (neither set), a Playwright browser server
+    (``endpoint``, ``ws://host:port/``: ``playwright run-server`` or a compatible grid), or
+    a Chromium's DevTools port (``cdp``, ``http://host:9222``)."""
+
+    endpoint: str | None = None
+    cdp: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.endpoint is not None and self.cdp is not None:
+            raise InvalidSetting(
+                "Pass --browser-endpoint or --cdp-endpoint, not both: one browser per suite run.",
+                setting="browser_endpoint",
+            )
+
+    @property
+    def remote(self) -> str | None:
+        return self.endpoint or self.cdp
+
+
+async def open_browser(
+    playwright: Playwright,
+    source: BrowserSource,
+    *,
+    headless: bool = True,
+    environ: Mapping[str, str] = os.environ,
+) -> Browser:
+    """Launch Chromium, or connect to the remote one ``source`` names.
+
+    A connected browser is used only through contexts the caller opens, so the
+    fixture site's routing and the domain policy (both installed on the
+    context) apply there exactly as on a local one.
+    """
+    if source.remote is None:
+        return await launch_chromium(playwright, headless=headless, environ=environ)
+    from playwright.async_api import Error
+
+    try:
+        if source.endpoint is not None:
+            return await playwright.chromium.connect(source.endpoint)
+        return await playwright.chromium.connect_over_cdp(str(source.cdp))
+    except Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        flag = "--browser-endpoint" if source.endpoint is not None else "--cdp-endpoint"
+        raise ChromiumNotFound(
+            f"Cannot connect to the browser at {flag} {source.remote} ({first}). Start one "
+            "(`playwright run-server --port 3000 --host 127.0.0.1`, or chromium "
+            "--remote-debugging-port=9222) and check the address."
+        ) from None
 
 
 def _executable(path: Path) -> bool:

@@ -16,7 +16,7 @@ import os
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from .backends import ModelBackend, backend_from_settings
@@ -33,6 +33,9 @@ from .sandbox import Sandbox, open_sandbox
 from .server import FakeResponsesServer, Scenario, load_scenario
 from .settings import Settings
 from .site import FixtureSite
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
 
 FAKE_KEY = "sk-cua-replay-fake"
 """Sent to the fake server when the environment holds no key: the fake wants one, any one."""
@@ -209,8 +212,14 @@ async def run_task(
     gate: SafetyGate | None = None,
     environ: Mapping[str, str] = os.environ,
     backend: ModelBackend | Callable[[ModelBackend], ModelBackend] | None = None,
+    browser: Browser | None = None,
+    read_text: Iterable[str] = (),
 ) -> TaskOutcome:
     """Run one task to its typed stop; ``gate`` overrides ``options.safety``.
+
+    ``browser`` is a running browser to open the run's context in (a suite shares
+    one, or a remote one) instead of launching Chromium; ``read_text`` names CSS
+    selectors whose final text the outcome reports (a suite's success check).
 
     ``backend`` replaces the model backend the settings describe (a cassette
     replay, say), or, given as a function, wraps it (a replay that goes live
@@ -248,7 +257,7 @@ async def run_task(
             model_backend = backend
         if options.computer == "desktop":
             return await _run_desktop(options, resolved, model_backend, gate, model, listeners)
-        sandbox = await stack.enter_async_context(_browser(resolved, options, environ))
+        sandbox = await stack.enter_async_context(_browser(resolved, options, environ, browser))
         await policy.install(sandbox.context)
         executor = PlaywrightExecutor(
             sandbox.page, dialogs=options.dialogs, downloads_dir=options.downloads_dir
@@ -265,7 +274,7 @@ async def run_task(
             viewport=sandbox.viewport,
         )
         result = await loop.run(resolved.task)
-        return await _outcome(result, executor, resolved.scenario)
+        return await _outcome(result, executor, resolved.scenario, read_text)
     raise AssertionError("unreachable")  # pragma: no cover - the with block returns
 
 
@@ -358,19 +367,23 @@ def _recording_client(recorder: Recorder) -> Any:
 
 
 async def _outcome(
-    result: RunResult, executor: PlaywrightExecutor, scenario: Scenario | None
+    result: RunResult,
+    executor: PlaywrightExecutor,
+    scenario: Scenario | None,
+    read_text: Iterable[str] = (),
 ) -> TaskOutcome:
     url = executor.current_url
-    if scenario is None:
-        return TaskOutcome(result, url, {}, None)
+    wanted = [*(scenario.done.text if scenario is not None else ()), *read_text]
     texts: dict[str, str] = {}
-    for selector in scenario.done.text:
+    for selector in dict.fromkeys(wanted):
         try:
             texts[selector] = (
                 await executor.page.locator(selector).text_content(timeout=1000)
             ) or ""
         except Exception:  # the element is not there: the check below fails with it
             texts[selector] = ""
+    if scenario is None:
+        return TaskOutcome(result, url, texts, None)
     done = scenario.done
     ok = (done.url is None or fnmatch.fnmatchcase(url, done.url)) and all(
         want in texts[selector] for selector, want in done.text.items()
@@ -380,7 +393,7 @@ async def _outcome(
 
 @contextlib.asynccontextmanager
 async def _browser(
-    resolved: Plan, options: RunOptions, environ: Mapping[str, str]
+    resolved: Plan, options: RunOptions, environ: Mapping[str, str], browser: Browser | None
 ) -> AsyncIterator[Sandbox]:
     """The fixture site is served when the start page is on it; otherwise the live web."""
     site = FixtureSite()
@@ -392,6 +405,7 @@ async def _browser(
         site=site if host in site.hosts else "none",
         headless=not options.headed,
         environ=environ,
+        browser=browser,
     ) as sandbox:
         yield sandbox
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -40,8 +40,13 @@ async def open_sandbox(
     site: FixtureSite | Literal["none"] | None = None,
     headless: bool = True,
     environ: Mapping[str, str] = os.environ,
+    browser: Browser | None = None,
 ) -> AsyncIterator[Sandbox]:
     """Yield a :class:`Sandbox`; the model's coordinate space follows ``device_scale_factor``.
+
+    ``browser`` is one already running (shared by a suite's runs, or connected to
+    a remote browser server): the sandbox opens and closes only its own context
+    there. Without it, a Chromium is launched for the sandbox and closed after.
 
     ``site`` is the fixture site (the default), or ``"none"`` for the live web:
     no routing at all, so only a domain policy stands between the page and the
@@ -57,18 +62,19 @@ async def open_sandbox(
         from playwright.async_api import async_playwright
     except ImportError as exc:  # pragma: no cover - playwright is a hard dependency today
         raise ImportError("Playwright drives the browser: pip install 'cua-replay'") from exc
-    async with async_playwright() as playwright:
-        browser = await launch_chromium(playwright, headless=headless, environ=environ)
-        try:
-            context = await browser.new_context(
-                viewport={"width": width, "height": height},
-                device_scale_factor=device_scale_factor,
-                service_workers="block",
-                accept_downloads=True,  # the executor saves and records downloads
-            )
-            if served is not None:
-                await served.install(context)
-            page = await context.new_page()
-            yield Sandbox(browser, context, page, served, viewport)
-        finally:
-            await browser.close()
+    async with AsyncExitStack() as stack:
+        if browser is None:
+            playwright = await stack.enter_async_context(async_playwright())
+            browser = await launch_chromium(playwright, headless=headless, environ=environ)
+            stack.push_async_callback(browser.close)
+        context = await browser.new_context(
+            viewport={"width": width, "height": height},
+            device_scale_factor=device_scale_factor,
+            service_workers="block",
+            accept_downloads=True,  # the executor saves and records downloads
+        )
+        stack.push_async_callback(context.close)
+        if served is not None:
+            await served.install(context)
+        page = await context.new_page()
+        yield Sandbox(browser, context, page, served, viewport)

@@ -132,6 +132,22 @@ class Endpoint(_Model):
     api_version: str | None = None
 
 
+class Verdict(_Model):
+    """Whether a run met its task's success check (written by ``cua-replay suite run``).
+
+    Set after the run stopped, so a manifest that is ``complete`` and has a
+    verdict is a finished suite run; absent (not ``null``) on every other
+    recording, so cassettes without one read and write as before.
+    """
+
+    passed: bool
+    reason: str = ""
+    """Why it failed, one line (empty when it passed)."""
+    suite: str | None = None
+    task: str | None = None
+    trial: int | None = None
+
+
 class Manifest(_Model):
     """What was recorded, by what, against what; enough to replay without asking."""
 
@@ -159,6 +175,8 @@ class Manifest(_Model):
     """``recording`` until the run stops; a crashed recording stays ``recording``."""
     steps: int = 0
     stop: dict[str, Any] | None = None
+    verdict: Verdict | None = Field(default=None, exclude_if=lambda value: value is None)
+    """The suite's success verdict; absent outside a suite."""
 
 
 class Attempt(_Model):

@@ -36,6 +36,7 @@ COMMANDS: Final[dict[str, str]] = {
     "show": "cua_replay.cli.cassette:show",
     "verify": "cua_replay.cli.cassette:verify",
     "gc": "cua_replay.cli.cassette:gc",
+    "suite": "cua_replay.cli.suite:app",
 }
 """Command name -> ``module:function`` implementing it, in the order ``--help`` lists them."""
 
@@ -49,8 +50,11 @@ def command_function(name: str) -> Callable[..., Any]:
 
 def _build(name: str) -> Any:
     """The click command typer makes of ``name``'s function, as ``app.command(name)`` would."""
+    target = command_function(name)
+    if isinstance(target, typer.Typer):  # a sub-app (``suite run``, ``suite compare``)
+        return typer.main.get_group(target)
     alone = typer.Typer(add_completion=False)
-    alone.command(name=name)(command_function(name))
+    alone.command(name=name)(target)
     return typer.main.get_command(alone)
 
 
