@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from ..cassette.store import load_cassette
-from ..errors import CassetteNotFound, CuaReplayError
 from ..report import render_report
+from ._errors import reported
 
 USAGE_ERROR = 2
 """Exit status for a missing cassette or an unwritable output, like click's usage errors."""
@@ -27,15 +27,9 @@ def report(
     ] = Path("report.html"),
 ) -> None:
     """Write a visual report of a recorded run: screenshots with each action drawn, per step."""
-    try:
+    with reported():
         cassette = load_cassette(directory)
-    except CassetteNotFound as exc:
-        typer.echo(f"{type(exc).__name__}: {exc}", err=True)
-        raise typer.Exit(code=USAGE_ERROR) from None
-    except CuaReplayError as exc:
-        typer.echo(f"{type(exc).__name__}: {exc}", err=True)
-        raise typer.Exit(code=1) from None
-    page = render_report(cassette)
+        page = render_report(cassette)
     try:
         if output.is_dir():
             raise IsADirectoryError(f"output={output} is a directory")

@@ -71,9 +71,10 @@ def serve(
         brain, headline = _brain(scenario, cassette, match, threshold)
         try:
             sock = bind(host, port)
-        except OSError as exc:
-            typer.echo(f"Cannot listen on {host}:{port}: {exc}. Try --port 0.", err=True)
-            raise typer.Exit(code=1) from None
+        except (OSError, OverflowError) as exc:  # OverflowError: a port outside 0..65535
+            reason = str(exc).rstrip(".")
+            typer.echo(f"Cannot listen on {host}:{port}: {reason}. Try --port 0.", err=True)
+            raise typer.Exit(code=2) from None
     app = FakeResponsesApp(brain, api_key=api_key, seed=seed)
     urls = ServerURLs.for_address(host, sock.getsockname()[1])
     typer.echo(f"cua-replay fake Responses API: {headline}")
