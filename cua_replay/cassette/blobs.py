@@ -49,6 +49,12 @@ def digest_of(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
+def is_digest(value: object) -> bool:
+    """Whether ``value`` is a blob name, ``sha256:`` and 64 lowercase hex digits (so a path
+    made of it can only be a file of the store: no ``..``, no ``/``)."""
+    return isinstance(value, str) and _DIGEST.fullmatch(value) is not None
+
+
 def _hex(digest: str) -> str:
     match = _DIGEST.fullmatch(digest)
     if match is None:

@@ -18,6 +18,7 @@ import contextlib
 import json
 import logging
 import os
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,9 +27,10 @@ from typing import IO, Any
 from pydantic import ValidationError
 
 from ..errors import CassetteNotFound, CassetteNotWritable, InvalidCassette
-from .blobs import BlobStore, digest_of
+from .blobs import BlobStore, digest_of, is_digest
 from .canonical import (
     KnownImages,
+    blob_refs,
     canonicalize,
     dumps,
     escape_surrogates,
@@ -38,6 +40,7 @@ from .canonical import (
     text_hash,
 )
 from .format import (
+    BLOB_KEY,
     BLOBS_DIR,
     FORMAT_VERSION,
     MANIFEST_NAME,
@@ -301,6 +304,31 @@ class Cassette:
         return iter(self.steps)
 
 
+def _refuse_links(blobs: Path) -> None:
+    """Refuse a blobs tree holding a symbolic link or anything but folders and regular files.
+
+    A link or a FIFO among the blobs is never read (:func:`.limits.read_file`
+    refuses it), but a cassette that holds one was made to attack, so every
+    command refuses it at once, the same way, instead of some commands working
+    around it. A walk of ``lstat`` calls: no file is opened.
+    """
+    if blobs.is_symlink():
+        raise InvalidCassette(
+            f"{blobs} is a symbolic link: a cassette's files are only read from inside it. "
+            "Replace the link with a copy of what it points to."
+        )
+    for top, folders, files in os.walk(blobs, followlinks=False):
+        for name in [*folders, *files]:
+            path = Path(top, name)
+            mode = path.lstat().st_mode
+            if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+                kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
+                raise InvalidCassette(
+                    f"{path} is {kind}: a cassette's blobs are regular files inside it. "
+                    "Remove it, or re-record the run."
+                )
+
+
 def load_cassette(directory: Path | str, *, limits: Limits | None = None) -> Cassette:
     """Load and validate a cassette; raise :class:`InvalidCassette` naming the line at fault.
 
@@ -338,6 +366,7 @@ def load_cassette(directory: Path | str, *, limits: Limits | None = None) -> Cas
         raise InvalidCassette(
             f"{manifest_path} does not match the format: {summary(exc)}. Restore it or re-record."
         ) from None
+    _refuse_links(directory / BLOBS_DIR)
     steps: list[StepRecord] = []
     stop: StopRecord | None = None
     items: dict[str, Any] = {}
@@ -366,6 +395,12 @@ def load_cassette(directory: Path | str, *, limits: Limits | None = None) -> Cas
             ) from None
         if stop is not None:
             raise InvalidCassette(f"{where} follows the stop line; the log was edited.")
+        for ref in blob_refs(data):
+            if not is_digest(ref[BLOB_KEY]):
+                raise InvalidCassette(
+                    f"{where} refers to blob {str(ref[BLOB_KEY])[:80]!r}, which is not "
+                    "'sha256:' and 64 hex digits; the log was edited. Run `cua-replay verify`."
+                )
         try:
             if data.get("kind") == "stop":
                 stop = StopRecord.model_validate(data)

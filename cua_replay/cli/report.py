@@ -9,6 +9,7 @@ import typer
 
 from ..cassette.store import load_cassette
 from ..report import render_report
+from ..report.timeline import build_timeline
 from ._errors import reported
 
 USAGE_ERROR = 2
@@ -30,6 +31,8 @@ def report(
     with reported():
         cassette = load_cassette(directory)
         page = render_report(cassette)
+        # A second pass over the blobs: render_report does not say what it left out.
+        unreadable = build_timeline(cassette).missing
     try:
         if output.is_dir():
             raise IsADirectoryError(f"output={output} is a directory")
@@ -44,3 +47,10 @@ def report(
         raise typer.Exit(code=USAGE_ERROR) from None
     size = len(page.encode("utf-8"))
     typer.echo(f"Wrote {output} ({len(cassette.steps)} steps, {size / 1024:,.0f} KiB).")
+    if unreadable:
+        typer.echo(
+            f"InvalidCassette: {len(unreadable)} screenshot(s) of {directory} are missing or "
+            "unreadable and are left out of the report; run `cua-replay verify` to see why.",
+            err=True,
+        )
+        raise typer.Exit(code=1)
