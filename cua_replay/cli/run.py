@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 import typer
 
 from ..backends import ModelBackend
-from ..cassette.store import load_cassette
+from ..cassette.store import load_cassette, prepare_directory
 from ..console import ConsoleView
 from ..errors import InvalidSetting
 from ..events import StopReason
@@ -111,6 +111,11 @@ def run(
     _show_kept_files()
     with reported():
         _check_start_url(start_url)
+        if record is not None and not overwrite:
+            # Before the browser starts: a directory that cannot take a recording (under a
+            # file, read-only, not empty) fails now, not after the run. The writer checks
+            # again; with --overwrite it is the writer that clears the old recording.
+            prepare_directory(record)
         options = RunOptions(
             task=task,
             start_url=start_url,

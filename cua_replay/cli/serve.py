@@ -69,6 +69,10 @@ def serve(
     """Serve a deterministic fake Responses API on loopback until interrupted."""
     with reported():
         brain, headline = _brain(scenario, cassette, match, threshold)
+        if not 0 <= port <= 65535:  # checked first: bind() would leak the socket it made
+            reason = "ports are 0-65535"
+            typer.echo(f"Cannot listen on {host}:{port}: {reason}. Try --port 0.", err=True)
+            raise typer.Exit(code=2)
         try:
             sock = bind(host, port)
         except (OSError, OverflowError) as exc:  # OverflowError: a port outside 0..65535
