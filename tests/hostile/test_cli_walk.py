@@ -349,3 +349,15 @@ def test_a_missing_cassette_exits_2_everywhere(args: list[str], demo: Path, tmp_
     missing = tmp_path / "nonexistent"
     result = cli(*(a.format(m=missing, d=demo, t=tmp_path) for a in args))
     one_line(result, 2, str(missing))
+
+
+@pytest.mark.browser
+def test_run_record_overwrite_says_what_it_kept(demo: Path) -> None:
+    shard = next((demo / "blobs" / "sha256").iterdir())
+    foreign = shard / "notes.txt"
+    foreign.write_text("not a blob")
+    result = cli("run", "--fake", "demo", "--record", demo, "--overwrite")
+    assert result.exit_code == 0, result.output
+    assert f"warning: kept {foreign} while replacing the recording" in result.stderr
+    assert foreign.read_text() == "not a blob"
+    assert cli("verify", demo).exit_code == 0
