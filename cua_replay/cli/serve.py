@@ -75,10 +75,10 @@ def serve(
             raise typer.Exit(code=2)
         try:
             sock = bind(host, port)
-        except (OSError, OverflowError) as exc:  # OverflowError: a port outside 0..65535
+        except OSError as exc:  # a busy port, an address not on this machine
             reason = str(exc).rstrip(".")
             typer.echo(f"Cannot listen on {host}:{port}: {reason}. Try --port 0.", err=True)
-            raise typer.Exit(code=2) from None
+            raise typer.Exit(code=1) from None
     app = FakeResponsesApp(brain, api_key=api_key, seed=seed)
     urls = ServerURLs.for_address(host, sock.getsockname()[1])
     typer.echo(f"cua-replay fake Responses API: {headline}")
