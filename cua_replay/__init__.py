@@ -68,6 +68,7 @@ _EXPORTS: dict[str, str] = {
     # every error raised on purpose (cua_replay.errors draws the tree)
     "BackendClosed": ".errors",
     "CassetteNotFound": ".errors",
+    "CassetteNotWritable": ".errors",
     "ChromiumNotFound": ".errors",
     "CuaReplayError": ".errors",
     "ExecutorError": ".errors",
@@ -111,6 +112,7 @@ if _typing.TYPE_CHECKING:
     from .errors import (
         BackendClosed,
         CassetteNotFound,
+        CassetteNotWritable,
         ChromiumNotFound,
         CuaReplayError,
         ExecutorError,
@@ -146,6 +148,7 @@ __all__ = [
     "BackendClosed",
     "Cassette",
     "CassetteNotFound",
+    "CassetteNotWritable",
     "ChromiumLocation",
     "ChromiumNotFound",
     "Click",

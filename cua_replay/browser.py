@@ -116,10 +116,19 @@ async def launch_chromium(
         except Exception:  # pragma: no cover - Playwright may refuse when nothing is installed
             return None
 
+    from playwright.async_api import Error as PlaywrightError
+
     location = find_chromium(environ=environ, playwright_executable=bundled)
-    return await playwright.chromium.launch(
-        executable_path=str(location.path), headless=headless, args=list(LAUNCH_ARGS)
-    )
+    try:
+        return await playwright.chromium.launch(
+            executable_path=str(location.path), headless=headless, args=list(LAUNCH_ARGS)
+        )
+    except PlaywrightError as exc:  # e.g. CUA_REPLAY_CHROMIUM=/bin/false: it runs, then exits
+        first = next((line for line in str(exc).splitlines() if line.strip()), "")
+        raise ChromiumNotFound(
+            f"Chromium at {location.path} (found via {location.source}) did not start: "
+            f"{first[:200]}. Point {ENV_VAR} at a working Chromium. {INSTALL_ADVICE}"
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@
     ├── ModelStreamError (RuntimeError)  a streamed response that broke before it finished
     ├── CassetteNotFound (FileNotFoundError)  no cassette where one should be
     ├── InvalidCassette (ValueError)     a cassette that does not load: corrupt, edited, too new
+    ├── CassetteNotWritable (OSError)    a cassette directory that cannot be written or cleaned
     ├── ReplayMismatch (AssertionError)  a replayed run did something the recording did not
     ├── NotReplayable (RuntimeError)     a request a replay cannot answer (cua_replay.replay.http)
     ├── ScenarioError (ValueError)       a fake-server scenario file or name that cannot be used
@@ -293,6 +294,23 @@ class NetworkBlocked(CuaReplayError, OSError):
 
 class InvalidCassette(CuaReplayError, ValueError):
     """A cassette that cannot be loaded or written as asked: corrupt, edited, too new, in use."""
+
+
+class CassetteNotWritable(CuaReplayError, OSError):
+    """A cassette directory the file system will not let us write or clean.
+
+    A path under a file, a read-only or full file system, no permission:
+    ``path`` is what could not be written or removed, and the message says what
+    to do. Raised instead of the bare ``OSError`` so a recording or ``gc``
+    fails in one line.
+    """
+
+    def __init__(self, path: Path, problem: str, advice: str) -> None:
+        self.path = path
+        super().__init__(f"Cannot write {path}: {problem}. {advice}")
+
+    def __repr__(self) -> str:
+        return f"CassetteNotWritable(path={str(self.path)!r})"
 
 
 @dataclass(frozen=True)

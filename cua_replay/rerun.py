@@ -99,6 +99,25 @@ def check_repeatable(cassette: Cassette) -> None:
         )
 
 
+def url_problem(url: str, *, schemes: tuple[str, ...]) -> str | None:
+    """What is wrong with ``url`` as a page to open (``None`` if nothing), for a one-line error.
+
+    ``urlsplit`` raises on a bracket left open (``http://[::1``) and ``.port`` on a port past
+    65535, so both are asked here, where the answer is a sentence, not a traceback.
+    """
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsing the port is the check
+    except ValueError as exc:
+        return f"is not a valid URL ({exc})"
+    if parts.scheme not in schemes:
+        named = "an http(s) page" if schemes == ("http", "https") else "a " + "/".join(schemes)
+        return f"is not {named}"
+    if parts.scheme in ("http", "https") and not parts.hostname:
+        return "names no host"
+    return None
+
+
 def check_start_url(cassette: Cassette, *, allow_local: bool = False) -> None:
     """Refuse a start page a replay in the browser must not open, in one line.
 
@@ -111,14 +130,14 @@ def check_start_url(cassette: Cassette, *, allow_local: bool = False) -> None:
     url = cassette.manifest.start_url
     if not url:
         return
-    parts = urlsplit(url)
     where = f"{cassette.directory}/run.json's start_url {url[:200]!r}"
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    problem = url_problem(url, schemes=("http", "https"))
+    if problem is not None:
         raise InvalidCassette(
-            f"{where} is not an http(s) page, so the browser will not open it; replay the "
+            f"{where} {problem}, so the browser will not open it; replay the "
             "cassette offline with --executor recorded."
         )
-    host = parts.hostname
+    host = urlsplit(url).hostname or ""
     try:
         address = ipaddress.ip_address(host)
     except ValueError:

@@ -8,17 +8,16 @@ under a real name; a leftover temporary file is garbage for ``gc``.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
 import re
-import stat
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
 from ..errors import InvalidCassette
+from .limits import VARIABLES, Limits, read_file
 
 _EXTENSIONS: Final = {
     "image/png": ".png",
@@ -28,61 +27,32 @@ _EXTENSIONS: Final = {
 }
 _MIMES: Final = {ext: mime for mime, ext in _EXTENSIONS.items()}
 _DIGEST: Final = re.compile(r"sha256:([0-9a-f]{64})")
-MAX_BLOB_BYTES: Final = int(os.environ.get("CUA_REPLAY_MAX_BLOB_BYTES", str(64 * 2**20)))
-"""The largest blob read (64 MiB; a screenshot is well under 10): a cassette is untrusted
-input, and a blob linked to ``/dev/zero`` or grown without bound must not exhaust memory.
-Override with ``CUA_REPLAY_MAX_BLOB_BYTES``."""
+_NAME: Final = r"([0-9a-f]{64})(\.png|\.jpg|\.webp|\.gif|\.bin)"
+_STORED: Final = re.compile(_NAME)
+_TEMPORARY: Final = re.compile(r"\.[^/]+\.tmp")
+"""A temporary file in a shard folder, as :meth:`BlobStore.put` names one while it writes it
+(``.<hex><ext>.<pid>.<thread>.tmp``; a partial write has no hash to check, so its place and
+the dot-name-``.tmp`` shape are the proof)."""
 
 
-def read_blob(path: Path, inside: Path, *, limit: int = MAX_BLOB_BYTES) -> bytes:
-    """The bytes of the blob file at ``path``, read as untrusted input.
-
-    Cassettes travel (pull requests, CI artifacts), so a blob may be a symbolic
-    link out of the cassette, a FIFO that never ends, a device, or huge. This is
-    the one reader of blob files: no directory between ``inside`` (the cassette)
-    and the file may be a symbolic link, the file itself is opened without
-    following links and without blocking, it must be a regular file, and no more
-    than ``limit`` bytes are read. Anything else raises :class:`InvalidCassette`
-    naming the file; a missing file raises :class:`FileNotFoundError`.
-    """
-    folder = inside
-    for part in path.relative_to(inside).parts[:-1]:
-        folder = folder / part
-        if folder.is_symlink():
-            raise InvalidCassette(
-                f"{folder} is a symbolic link: a cassette's blobs are only read from inside "
-                "it. Replace the link with a copy of what it points to."
-            )
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise InvalidCassette(
-                f"{path} is a symbolic link: a cassette's blobs are only read from inside it. "
-                "Replace the link with a copy of the file."
-            ) from None
-        raise
-    with os.fdopen(fd, "rb") as file:
-        info = os.fstat(file.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise InvalidCassette(
-                f"{path} is not a regular file (a FIFO, device or directory): a blob must be "
-                "the stored bytes. Remove it, or re-record the run."
-            )
-        if info.st_size > limit:
-            raise InvalidCassette(
-                f"{path} holds {info.st_size:,} bytes, more than the {limit:,} a blob may "
-                "(CUA_REPLAY_MAX_BLOB_BYTES raises the bound for a cassette you trust)."
-            )
-        data = file.read(limit + 1)
-    if len(data) > limit:
-        raise InvalidCassette(f"{path} grew past {limit:,} bytes while it was read.")
-    return data
+def read_blob(path: Path, inside: Path, *, limit: int | None = None) -> bytes:
+    """The bytes of the blob file at ``path`` in the cassette ``inside``, read as untrusted
+    input by :func:`.limits.read_file`: no link, only a regular file, at most ``limit`` bytes
+    (default ``CUA_REPLAY_MAX_BLOB_BYTES``, see :class:`.limits.Limits`)."""
+    if limit is None:
+        limit = Limits.from_environ().blob_bytes
+    return read_file(path, inside, limit=limit, variable=VARIABLES["blob_bytes"])
 
 
 def digest_of(data: bytes) -> str:
     """``sha256:<hex>``, the name every reference uses."""
     return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def is_digest(value: object) -> bool:
+    """Whether ``value`` is a blob name, ``sha256:`` and 64 lowercase hex digits (so a path
+    made of it can only be a file of the store: no ``..``, no ``/``)."""
+    return isinstance(value, str) and _DIGEST.fullmatch(value) is not None
 
 
 def _hex(digest: str) -> str:
@@ -164,11 +134,41 @@ class BlobStore:
                 yield "sha256:" + stem, path
 
     def leftovers(self) -> list[Path]:
-        """Temporary files a crash left behind mid-write."""
+        """Temporary files a crash left behind mid-write (named as :meth:`put` names them)."""
         base = self.root / "sha256"
         if not _real_dir(self.root) or not _real_dir(base):
             return []
-        return sorted(path for path in base.glob("*/.*.tmp") if _real_file(path))
+        return sorted(path for path in base.glob("*/.*.tmp") if self.not_ours(path) is None)
+
+    def not_ours(self, path: Path) -> str | None:
+        """Why the file at ``path`` cannot be proven a blob (or a blob's temporary file) this
+        store wrote, or None when it can.
+
+        ``gc`` and ``--overwrite`` delete only what this proves: a regular file,
+        reached through no link, in its shard folder (``sha256/ab/``), named as
+        :meth:`put` names it, and, for a blob, holding the bytes its name is the
+        hash of. Anything else (a file someone put there, a link, a FIFO) is left
+        alone and reported.
+        """
+        if path.is_symlink() or not path.is_file():
+            return "not a regular file" if not path.is_symlink() else "a symbolic link"
+        base = self.root / "sha256"
+        if path.parent.parent != base or not _real_dir(self.root) or not _real_dir(base):
+            return "not in a shard folder of blobs/sha256"
+        if not _real_file(path):
+            return "inside a linked folder"
+        if _TEMPORARY.fullmatch(path.name):
+            return None
+        stored = _STORED.fullmatch(path.name)
+        if stored is None or path.parent.name != stored.group(1)[:2]:
+            return "not named as cua-replay names a blob"
+        try:
+            data = read_blob(path, self.root.parent)
+        except (InvalidCassette, OSError) as exc:
+            return f"not readable as a blob ({exc})"
+        if digest_of(data) != "sha256:" + stored.group(1):
+            return "its bytes do not hash to its name"
+        return None
 
 
 def _real_dir(path: Path) -> bool:

@@ -20,13 +20,14 @@ what makes a crash lose at most the step in flight.
 
 from __future__ import annotations
 
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
+    ValidationError,
     field_validator,
     model_serializer,
 )
@@ -39,6 +40,37 @@ BLOB_KEY: Final = "$blob"
 """``{"$blob": "sha256:<hex>", "mime": "image/png", "bytes": N}`` stands for a data URL."""
 ITEM_KEY: Final = "$item"
 """``{"$item": "sha256:<hex>"}`` stands for an input item stored in an earlier or the same line."""
+
+
+_SHOWN_ERRORS: Final = 4
+
+
+def summary(exc: ValidationError) -> str:
+    """A validation error on one line: ``field.path: message; ...`` (the first few, and a count).
+
+    Pydantic's own text spans several lines and links to its documentation; a
+    command reports a bad cassette in one line, naming the field and what it got.
+    """
+    errors = exc.errors(include_url=False)
+    shown = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}"
+        + (f" (got {_brief(e['input'])})" if e["type"] != "missing" else "")
+        for e in errors[:_SHOWN_ERRORS]
+    )
+    more = len(errors) - _SHOWN_ERRORS
+    return shown + (f" (and {more} more)" if more > 0 else "")
+
+
+def _brief(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+MAX_MS: Final = 1e12
+"""The longest time (milliseconds, about 31 years) a cassette may record: a hostile
+``1e308`` latency would otherwise overflow to infinity when a report sums it."""
+Millis = Annotated[float, Field(ge=-MAX_MS, le=MAX_MS)]
+"""A recorded time or duration in milliseconds (or seconds, for ``t``), bounded."""
 
 
 class _Model(BaseModel):
@@ -183,7 +215,7 @@ class Attempt(_Model):
     """One HTTP attempt at a step's request; retries (429, 5xx) show up as several."""
 
     status: int | None = None
-    latency_ms: float = 0.0
+    latency_ms: Millis = 0.0
     headers: dict[str, str] = Field(default_factory=dict)
     error: str | None = None
 
@@ -198,14 +230,14 @@ class Http(_Model):
     status: int | None = None
     headers: dict[str, str] = Field(default_factory=dict)
     """Response headers that matter: ``x-request-id``, rate limits, processing time."""
-    latency_ms: float = 0.0
+    latency_ms: Millis = 0.0
     attempts: list[Attempt] = Field(default_factory=list)
     body: Any = None
     """A response body that was not a Response (an error envelope), parsed if JSON."""
 
 
 class SseEvent(_Model):
-    t_ms: float
+    t_ms: Millis
     """Milliseconds from the request being sent to this event's arrival."""
     event: str
     data: Any = None
@@ -218,7 +250,7 @@ class ExecutedAction(_Model):
     action: dict[str, Any]
     """The validated action: model and executed coordinates (``at``), mapped keys."""
     url: str
-    elapsed_ms: float
+    elapsed_ms: Millis
 
 
 class SafetyRecord(_Model):
@@ -241,7 +273,7 @@ class StepRecord(_Model):
     kind: Literal["step"] = "step"
     step: int
     """1-based: the step-th request of the run and everything it led to."""
-    t: float = 0.0
+    t: Millis = 0.0
     """Seconds from the start of the recording to the request."""
     request: dict[str, Any]
     """Canonical request body (blob and item references, redacted)."""
@@ -251,7 +283,7 @@ class StepRecord(_Model):
     response: dict[str, Any] | None = None
     events: list[SseEvent] | None = None
     http: Http | None = None
-    latency_ms: float = 0.0
+    latency_ms: Millis = 0.0
     reasoning: list[str] = Field(default_factory=list)
     message: str | None = None
     safety: list[SafetyRecord] = Field(default_factory=list)

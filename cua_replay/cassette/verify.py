@@ -17,7 +17,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -34,9 +34,11 @@ from .format import (
     Manifest,
     StepRecord,
     StopRecord,
+    summary,
 )
 from .gc import gc, leftovers
 from .leaks import find_leaks, mask, secret_patterns, secret_values
+from .limits import VARIABLES, Limits, parse_json, read_file
 from .redact import SECRET_ENV
 from .store import load_cassette
 
@@ -55,8 +57,6 @@ Kind = Literal[
 ]
 """The first five are findings (the cassette is wrong); the rest are notes (worth knowing).
 ``unsafe_blob``: a symbolic link, FIFO, device or oversized file where a blob belongs."""
-
-_MAX_ERRORS: Final = 4
 
 
 @dataclass(frozen=True)
@@ -126,13 +126,14 @@ def verify(
         )
     compiled = secret_patterns(patterns)
     report = Verification(directory)
-    manifest = _check_manifest(directory, report)
+    limits = Limits.from_environ(environ)
+    manifest = _check_manifest(directory, report, limits)
     if manifest is not None and manifest.format_version > FORMAT_VERSION:
         return report
-    refs = _check_log(directory, manifest, report)
+    refs = _check_log(directory, manifest, report, limits)
     if not any(f.kind == "schema" for f in report.findings):
         try:
-            load_cassette(directory)
+            load_cassette(directory, limits=limits)
         except InvalidCassette as exc:  # anything the loader refuses that the pass above missed
             report.add("schema", STEPS_NAME, str(exc))
         except UnicodeDecodeError as exc:  # a crash cut a character in two: replay cannot load it
@@ -152,9 +153,14 @@ def verify(
 # -- schema ----------------------------------------------------------------------------
 
 
-def _check_manifest(directory: Path, report: Verification) -> Manifest | None:
+def _check_manifest(directory: Path, report: Verification, limits: Limits) -> Manifest | None:
+    path = directory / MANIFEST_NAME
     try:
-        raw = json.loads((directory / MANIFEST_NAME).read_bytes())
+        text = read_file(path, directory, limit=limits.line_bytes, variable=VARIABLES["line_bytes"])
+        raw = parse_json(text, MANIFEST_NAME, limits)
+    except InvalidCassette as exc:
+        report.add("schema", MANIFEST_NAME, f"is not read: {exc}")
+        return None
     except (OSError, ValueError) as exc:
         report.add(
             "schema", MANIFEST_NAME, f"is not readable JSON ({exc}); restore it or re-record."
@@ -172,7 +178,7 @@ def _check_manifest(directory: Path, report: Verification) -> Manifest | None:
     try:
         manifest = Manifest.model_validate(raw)
     except ValidationError as exc:
-        report.add("schema", MANIFEST_NAME, f"does not match the format: {_errors(exc)}.")
+        report.add("schema", MANIFEST_NAME, f"does not match the format: {summary(exc)}.")
         return None
     if manifest.status == "recording":
         report.note(
@@ -185,7 +191,7 @@ def _check_manifest(directory: Path, report: Verification) -> Manifest | None:
 
 
 def _check_log(
-    directory: Path, manifest: Manifest | None, report: Verification
+    directory: Path, manifest: Manifest | None, report: Verification, limits: Limits
 ) -> dict[Path, _Ref]:
     """Every line on its own (so one bad line hides no other); the blob references found."""
     refs: dict[Path, _Ref] = {}
@@ -193,7 +199,14 @@ def _check_log(
     if manifest is not None:
         _collect(store, manifest.model_dump(mode="json"), MANIFEST_NAME, refs, report)
     log = directory / STEPS_NAME
-    lines = log.read_bytes().split(b"\n") if log.is_file() else []
+    try:
+        content = read_file(log, directory, limit=limits.log_bytes, variable=VARIABLES["log_bytes"])
+    except FileNotFoundError:
+        content = b""
+    except InvalidCassette as exc:
+        report.add("schema", STEPS_NAME, f"is not read: {exc}")
+        content = b""
+    lines = content.split(b"\n") if content else []
     items: set[str] = set()
     position = last = 0
     stop_line: int | None = None
@@ -202,7 +215,11 @@ def _check_log(
             continue
         where = f"{STEPS_NAME}:{number}"
         try:
-            data = json.loads(line.decode("utf-8"))
+            data = parse_json(line, where, limits)
+        except InvalidCassette as exc:
+            report.add("schema", where, f"is not read: {exc}")
+            position, last = position + 1, last + 1
+            continue
         except ValueError:
             if number == len(lines):  # no newline after it: the line in flight at the crash
                 report.note(
@@ -282,17 +299,7 @@ def _validate(
     try:
         model.model_validate(data)
     except ValidationError as exc:
-        report.add("schema", where, f"does not match the {model.__name__} format: {_errors(exc)}.")
-
-
-def _errors(exc: ValidationError) -> str:
-    errors = exc.errors(include_url=False)
-    shown = "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}"
-        for e in errors[:_MAX_ERRORS]
-    )
-    more = len(errors) - _MAX_ERRORS
-    return shown + (f" (and {more} more)" if more > 0 else "")
+        report.add("schema", where, f"does not match the {model.__name__} format: {summary(exc)}.")
 
 
 def _policy_names(manifest: Manifest | None) -> tuple[str, ...]:

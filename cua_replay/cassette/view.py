@@ -109,8 +109,7 @@ class StepView:
 
     @property
     def usage(self) -> dict[str, Any]:
-        usage = (self.record.response or {}).get("usage")
-        return usage if isinstance(usage, dict) else {}
+        return usage_of(self.record)
 
     @property
     def error(self) -> str | None:
@@ -119,6 +118,15 @@ class StepView:
     @property
     def latency_ms(self) -> float:
         return self.record.latency_ms
+
+
+def usage_of(record: StepRecord) -> dict[str, Any]:
+    """The step's response ``usage``; a count that is not an integer (a hostile ``1e308``
+    that would overflow a total) is left out, as if not recorded."""
+    usage = (record.response or {}).get("usage")
+    if not isinstance(usage, dict):
+        return {}
+    return {key: value for key, value in usage.items() if not isinstance(value, float)}
 
 
 @dataclass

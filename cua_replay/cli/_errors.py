@@ -17,6 +17,7 @@ from .. import errors
 
 UNREADABLE = (
     errors.CassetteNotFound,
+    errors.CassetteNotWritable,
     errors.InvalidCassette,
     errors.InvalidDomainEntry,
     errors.InvalidSafetyPolicy,

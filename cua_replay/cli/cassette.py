@@ -11,9 +11,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ..cassette.gc import collect
 from ..cassette.store import Cassette, load_cassette
 from ..cassette.verify import format_size
-from ..cassette.verify import gc as collect
 from ..cassette.verify import verify as check
 from ..cassette.view import describe, view
 from ..errors import CassetteNotFound, InvalidSetting
@@ -111,13 +111,20 @@ def gc(
         ),
     ] = False,
 ) -> None:
-    """Remove blobs no step refers to and temporary files crashes left behind."""
+    """Remove blobs no step refers to and temporary files crashes left behind.
+
+    Only files proven to be the cassette's own are removed (a blob whose bytes hash to its
+    name, a temporary file named as cua-replay names them); anything else is kept and listed.
+    """
     with reported():
         planned = collect(directory, dry_run=True, force=force)
-        sizes = {path: path.stat().st_size for path in planned if path.exists()}
-        removed = planned if dry_run else collect(directory, force=force)
+        sizes = {path: path.stat().st_size for path in planned.removed if path.exists()}
+        done = planned if dry_run else collect(directory, force=force)
+    removed = done.removed
     for path in removed:
         typer.echo(f"{'would remove' if dry_run else 'removed'} {path} ({sizes.get(path, 0)} B)")
+    for path, why in done.skipped:
+        typer.echo(f"skipped {path}: {why} (not proven to be this cassette's; left alone)")
     total = format_size(sum(sizes.get(path, 0) for path in removed))
     if not removed:
         typer.echo(f"nothing to remove in {directory}")

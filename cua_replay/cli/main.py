@@ -13,6 +13,7 @@ module's own.
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from typing import Annotated, Any, Final
 
@@ -130,3 +131,15 @@ def main(
     ] = False,
 ) -> None:
     """Record, replay and diff computer-use agent runs."""
+    _tolerate_any_encoding()
+
+
+def _tolerate_any_encoding() -> None:
+    """Under an ASCII locale (``LC_ALL=C`` without UTF-8 coercion) a task or page text with
+    one non-ASCII character must not end ``show`` in ``UnicodeEncodeError``: what the
+    terminal cannot encode is written as a backslash escape instead."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and encoding != "utf8":
+            reconfigure(errors="backslashreplace")

@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 
 from ..cassette.store import load_cassette
-from ..errors import CassetteNotFound, CuaReplayError, InvalidSetting
 from ..report import render_report
+from ..report.timeline import build_timeline
+from ._errors import reported
 from ._output import check_output
 
 USAGE_ERROR = 2
@@ -28,16 +29,12 @@ def report(
     ] = Path("report.html"),
 ) -> None:
     """Write a visual report of a recorded run: screenshots with each action drawn, per step."""
-    try:
+    with reported():
         check_output(output, "the report")
         cassette = load_cassette(directory)
-    except (CassetteNotFound, InvalidSetting) as exc:
-        typer.echo(f"{type(exc).__name__}: {exc}", err=True)
-        raise typer.Exit(code=USAGE_ERROR) from None
-    except CuaReplayError as exc:
-        typer.echo(f"{type(exc).__name__}: {exc}", err=True)
-        raise typer.Exit(code=1) from None
-    page = render_report(cassette)
+        page = render_report(cassette)
+        # A second pass over the blobs: render_report does not say what it left out.
+        unreadable = build_timeline(cassette).missing
     try:
         output.write_text(page, encoding="utf-8")
     except OSError as exc:
@@ -49,3 +46,10 @@ def report(
         raise typer.Exit(code=USAGE_ERROR) from None
     size = len(page.encode("utf-8"))
     typer.echo(f"Wrote {output} ({len(cassette.steps)} steps, {size / 1024:,.0f} KiB).")
+    if unreadable:
+        typer.echo(
+            f"InvalidCassette: {len(unreadable)} screenshot(s) of {directory} are missing or "
+            "unreadable and are left out of the report; run `cua-replay verify` to see why.",
+            err=True,
+        )
+        raise typer.Exit(code=1)

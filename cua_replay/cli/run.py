@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -10,12 +11,13 @@ from typing import Annotated, Any, Literal
 import typer
 
 from ..backends import ModelBackend
-from ..cassette.store import load_cassette
+from ..cassette.store import load_cassette, prepare_directory
 from ..console import ConsoleView
+from ..errors import InvalidSetting
 from ..events import StopReason
 from ..images import parse_rect
 from ..replay.resume import check_from_step, resume_backend
-from ..rerun import resumed_options
+from ..rerun import resumed_options, url_problem
 from ..run import RunOptions, parse_display, run_task
 from ..settings import Settings
 from ._errors import reported
@@ -119,7 +121,14 @@ def run(
     ] = None,
 ) -> None:
     """Run TASK in Chromium with a model (or a fake one with --fake); print every step."""
+    _show_kept_files()
     with reported():
+        _check_start_url(start_url)
+        if record is not None and not overwrite:
+            # Before the browser starts: a directory that cannot take a recording (under a
+            # file, read-only, not empty) fails now, not after the run. The writer checks
+            # again; with --overwrite it is the writer that clears the old recording.
+            prepare_directory(record)
         options = RunOptions(
             task=task,
             start_url=start_url,
@@ -160,6 +169,34 @@ def run(
         typer.echo(f"scenario done state: {'reached' if outcome.done else 'NOT reached'}")
     if outcome.result.stop.reason is not StopReason.COMPLETED or outcome.done is False:
         raise typer.Exit(code=1)
+
+
+PAGE_SCHEMES: tuple[str, ...] = ("http", "https", "file", "about")
+"""What ``--start-url`` may open: a web page, a file of your own, or ``about:blank``."""
+
+
+def _check_start_url(url: str | None) -> None:
+    problem = None if url is None else url_problem(url, schemes=PAGE_SCHEMES)
+    if url is not None and problem is not None:
+        raise InvalidSetting(
+            f"--start-url {url[:200]!r} {problem}; pass a page such as https://example.com/ "
+            "or http://127.0.0.1:8000/.",
+            setting="start_url",
+            source="--start-url",
+        )
+
+
+def _show_kept_files() -> None:
+    """Print the recorder's warnings (files ``--overwrite`` kept because they are not the
+    recording's) on stderr, as one line each."""
+    store = logging.getLogger("cua_replay.cassette.store")
+    if not any(isinstance(h, _EchoHandler) for h in store.handlers):
+        store.addHandler(_EchoHandler(logging.WARNING))
+
+
+class _EchoHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        typer.echo(f"warning: {record.getMessage()}", err=True)
 
 
 _FLAGS = {

@@ -26,11 +26,19 @@ SITE_HELP = (
 
 
 def listen(host: str, port: int) -> socket.socket:
-    """A listening socket on ``host:port``, or exit 1 with the one line that says why."""
+    """A listening socket on ``host:port``, or exit with the one line that says why.
+
+    A port out of range is bad usage (exit 2), checked first since ``bind`` would
+    leak the socket it made; a busy port or an address not on this machine exits 1.
+    """
+    if not 0 <= port <= 65535:
+        typer.echo(f"Cannot listen on {host}:{port}: ports are 0-65535. Try --port 0.", err=True)
+        raise typer.Exit(code=2)
     try:
         return bind(host, port)
     except OSError as exc:
-        typer.echo(f"Cannot listen on {host}:{port}: {exc}. Try --port 0.", err=True)
+        reason = str(exc).rstrip(".")
+        typer.echo(f"Cannot listen on {host}:{port}: {reason}. Try --port 0.", err=True)
         raise typer.Exit(code=1) from None
 
 

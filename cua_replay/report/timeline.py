@@ -14,7 +14,7 @@ from typing import Any
 
 from ..cassette.format import ExecutedAction, SafetyRecord, StepRecord
 from ..cassette.store import Cassette
-from ..cassette.view import view
+from ..cassette.view import usage_of, view
 from ..errors import CuaReplayError
 from ..images import png_size
 
@@ -60,8 +60,7 @@ class StepView:
 
     @property
     def usage(self) -> dict[str, Any]:
-        usage = (self.record.response or {}).get("usage")
-        return usage if isinstance(usage, dict) else {}
+        return usage_of(self.record)
 
 
 @dataclass

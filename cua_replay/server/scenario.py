@@ -252,6 +252,11 @@ class Scenario(_Model):
             text = source.read_text("utf-8")
         except OSError as exc:
             raise ScenarioError(f"Cannot read scenario file {str(source)!r}: {exc}") from None
+        except UnicodeDecodeError:
+            raise ScenarioError(
+                f"Scenario file {str(source)!r} is not UTF-8 text (a binary file?); pass a "
+                ".yaml or .json scenario."
+            ) from None
         try:
             data = json.loads(text) if source.suffix == ".json" else _load_yaml(text)
         except (ValueError, yaml.YAMLError) as exc:
