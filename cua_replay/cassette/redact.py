@@ -10,7 +10,9 @@ What goes:
   (``*KEY*``, ``*TOKEN*``, ``*SECRET*``, ``*PASSWORD*``), and every secret the
   recorder learns from the traffic (the bearer token or ``api-key`` it strips),
   wherever it shows up: bodies, typed text, URLs, error messages, header values,
-  raw, JSON-escaped or percent-encoded (:func:`spellings`);
+  in requests and responses alike, in every spelling a browser or client gives it
+  (percent-encoded as Chromium does, ``+`` for spaces, JSON and HTML escapes,
+  base64: :func:`.spellings.spellings`, the list ``verify`` searches too);
 * anything matching the built-in patterns (OpenAI keys, JWTs such as Microsoft
   Entra ID tokens, ``Bearer ...``) or the policy's own regexes (typed passwords,
   say);
@@ -33,11 +35,11 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
-from urllib.parse import quote, quote_plus
 
 from ..errors import InvalidSetting
 from .canonical import dumps
 from .format import BLOB_KEY, ITEM_KEY, Redaction
+from .spellings import spellings
 
 MARKER: Final = "[redacted]"
 SECRET_ENV: Final = ("*KEY*", "*TOKEN*", "*SECRET*", "*PASSWORD*")
@@ -126,24 +128,6 @@ def _candidates(value: str) -> set[str]:
     if len(value) < MIN_SECRET_LENGTH or value.lower() in _NOT_SECRETS:
         return set()
     return {value}
-
-
-def spellings(secret: str) -> set[str]:
-    """``secret`` as a recording may spell it: raw, JSON-escaped, percent-encoded.
-
-    A recording keeps JSON text inside strings (function call ``arguments``, SSE
-    ``data:`` lines, error bodies) and URLs (``current_url``, the page after an
-    action): a password with a quote, a space or an ``é`` shows up there as
-    ``\\"``, ``%20`` or ``\\u00e9``, never raw.
-    """
-    return {
-        secret,
-        json.dumps(secret)[1:-1],
-        json.dumps(secret, ensure_ascii=False)[1:-1],
-        quote(secret),
-        quote(secret, safe=""),
-        quote_plus(secret),
-    }
 
 
 def _needles(forms: set[str], hints: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
