@@ -11,7 +11,7 @@ import typer
 
 from ..backends import ModelBackend
 from ..cassette.store import load_cassette
-from ..console import ConsoleView
+from ..console import ConsoleView, masked_output, run_redactor
 from ..events import StopReason
 from ..images import parse_rect
 from ..replay.resume import check_from_step, resume_backend
@@ -106,7 +106,9 @@ def run(
     ] = None,
 ) -> None:
     """Run TASK in Chromium with a model (or a fake one with --fake); print every step."""
-    with reported():
+    # Everything printed, the step log, one-line errors and the page text, is masked as
+    # the recording is: the README promises keys are never in a log.
+    with masked_output(run_redactor()) as streams, reported():
         options = RunOptions(
             task=task,
             start_url=start_url,
@@ -136,16 +138,20 @@ def run(
             redact=tuple(redact or ()),
             mask=tuple(parse_rect(text) for text in mask or ()),
         )
+        # Known only now: the --redact patterns and the credentials the flags and config give.
+        redactor = run_redactor(patterns=options.redact, settings=options.settings)
+        for output in streams:
+            output.redactor = redactor
         options, backend = _resume(ctx, options, resume, from_step)
         outcome = asyncio.run(run_task(options, listeners=[ConsoleView()], backend=backend))
-    if record is not None:
-        typer.echo(f"recorded to {record} (cua-replay show {record})")
-    for selector, text in outcome.page_text.items():
-        typer.echo(f"page says ({selector}): {text.strip()}")
-    if outcome.done is not None:
-        typer.echo(f"scenario done state: {'reached' if outcome.done else 'NOT reached'}")
-    if outcome.result.stop.reason is not StopReason.COMPLETED or outcome.done is False:
-        raise typer.Exit(code=1)
+        if record is not None:
+            typer.echo(f"recorded to {record} (cua-replay show {record})")
+        for selector, text in outcome.page_text.items():
+            typer.echo(f"page says ({selector}): {text.strip()}")
+        if outcome.done is not None:
+            typer.echo(f"scenario done state: {'reached' if outcome.done else 'NOT reached'}")
+        if outcome.result.stop.reason is not StopReason.COMPLETED or outcome.done is False:
+            raise typer.Exit(code=1)
 
 
 _FLAGS = {
