@@ -23,10 +23,12 @@ of the URL forms, since a URL travels inside JSON and HTML):
 * **JSON string escapes**: ``ensure_ascii`` (``\\u00f6``, and ``\\u00F6`` as
   other serializers write it, surrogate pairs beyond the BMP) and without it
   (only quotes, backslashes and control characters escaped);
-* **HTML character references**: named (``&quot; &amp; &lt; &gt; &apos;``,
-  and ``&ouml;``-style names for non-ASCII), Python's ``html.escape``
-  (``&#x27;``), Jinja's markupsafe (``&#34; &#39;``), and every special or
-  non-ASCII character as a decimal or hex reference (``&#34; &#x22; &#X22;``);
+* **HTML character references**: Chromium's serialization of a text node
+  (``&amp; &lt; &gt; &nbsp;``) and of an attribute (``&amp; &quot; &nbsp;``),
+  named (``&quot; &amp; &lt; &gt; &apos;``, and ``&ouml;``-style names for
+  non-ASCII), Python's ``html.escape`` (``&#x27;``), Jinja's markupsafe
+  (``&#34; &#39;``), and every special or non-ASCII character as a decimal or
+  hex reference (``&#34; &#x22; &#X22;``);
 * **base64**, standard and URL-safe: the whole secret encoded alone, and the
   characters only the secret determines when it starts at each of the three
   alignments inside longer encoded data, when at least :data:`BASE64_MIN`
@@ -61,6 +63,10 @@ _URL_STRIPPED: Final = str.maketrans("", "", "\t\n\r")
 _HTML_SPECIAL: Final = frozenset("&<>\"'")
 _NAMED: Final = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"}
 _MARKUPSAFE: Final = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"}
+_DOM_TEXT: Final = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\xa0": "&nbsp;"}
+"""How Chromium serializes a text node (``innerHTML``, a saved page)."""
+_DOM_ATTRIBUTE: Final = {"&": "&amp;", '"': "&quot;", "\xa0": "&nbsp;"}
+"""How Chromium serializes an attribute value (``outerHTML``: a link's ``href``, a value)."""
 
 
 def utf8(text: str) -> bytes:
@@ -108,12 +114,13 @@ _URL_FORMS: Final[tuple[tuple[Callable[[str], bool], bool], ...]] = (
 def percent_encodings(secret: str) -> set[str]:
     """``secret`` percent-encoded each way a browser or HTTP client does, in both hex cases.
 
-    Chromium drops tabs and line breaks from a URL before encoding it: that form too.
+    Chromium drops tabs and line breaks from a URL before encoding it, and reads a
+    backslash in an http(s) path as a slash: those forms too.
     """
     stripped = secret.translate(_URL_STRIPPED)
     return {
         _percent(text, keep, plus=plus, lower=lower)
-        for text in {secret, stripped}
+        for text in {secret, stripped, stripped.replace("\\", "/")}
         for keep, plus in _URL_FORMS
         for lower in (False, True)
     }
@@ -139,7 +146,8 @@ def _reference(ch: str, style: str) -> str:
 
 def html_escapes(text: str) -> set[str]:
     """``text`` as HTML text or an attribute value: each way pages and reports escape it."""
-    found = {html.escape(text, quote=False), html.escape(text), _replace(text, _MARKUPSAFE)}
+    found = {html.escape(text, quote=False), html.escape(text)}
+    found |= {_replace(text, table) for table in (_MARKUPSAFE, _DOM_TEXT, _DOM_ATTRIBUTE)}
     named = _replace(text, _NAMED)
     found.add(named)
     found.add("".join(_named_reference(c) for c in named))
