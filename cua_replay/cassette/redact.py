@@ -30,11 +30,13 @@ secrets at generated positions.
 from __future__ import annotations
 
 import fnmatch
+import html
 import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
+from urllib.parse import unquote, unquote_plus
 
 from ..errors import InvalidSetting
 from .canonical import dumps
@@ -123,6 +125,17 @@ def env_secrets(environ: Mapping[str, str], names: Iterable[str] = SECRET_ENV) -
     return found
 
 
+_LITERAL: Final = re.compile(r"(?:\\[^A-Za-z0-9]|[^\\.^$*+?{}\[\]|()])+")
+"""A regular expression that matches one string only: plain characters and escaped symbols."""
+
+
+def literal(pattern: str) -> str | None:
+    """The one string ``pattern`` matches when it is plain text (``re.escape(password)``)."""
+    if not _LITERAL.fullmatch(pattern):
+        return None
+    return re.sub(r"\\(.)", r"\1", pattern, flags=re.DOTALL)
+
+
 def _candidates(value: str) -> set[str]:
     value = value.strip()
     if len(value) < MIN_SECRET_LENGTH or value.lower() in _NOT_SECRETS:
@@ -168,7 +181,10 @@ class Redactor:
     """Never in ``repr``: a redactor is the one object that holds every secret of a run."""
 
     def __post_init__(self) -> None:
-        self.secrets = {s for value in self.secrets for s in _candidates(value)}
+        # A pattern that is a plain string (``re.escape(password)``) is a secret: it is
+        # then redacted in every spelling, not only as it is.
+        values = self.secrets | {value for p in self.policy.patterns if (value := literal(p))}
+        self.secrets = {s for value in values for s in _candidates(value)}
         self._compile()
 
     @classmethod
@@ -190,7 +206,9 @@ class Redactor:
         parts = [re.escape(s) for s in sorted(forms, key=lambda s: (-len(s), s))]
         if self.policy.builtin_patterns:
             parts += list(BUILTIN_PATTERNS)
-        parts += [f"(?:{p})" for p in self.policy.patterns]
+        own = [f"(?:{p})" for p in self.policy.patterns]
+        parts += own
+        self._own = re.compile("|".join(own)) if own else None
         self._regex = re.compile("|".join(parts)) if parts else None
         self.marker = next((m for m in MARKERS if not (self._regex and self._regex.search(m))), "")
         # The regex scans a few hundred nanoseconds a character; substring searches run
@@ -218,9 +236,19 @@ class Redactor:
         for _ in range(_MAX_PASSES):
             redacted = regex.sub(self.marker, value)
             if redacted == value:
-                return value
+                return self.marker if self._hidden(value) else value
             value = redacted
-        return self.marker if regex.search(value) else value
+        return self.marker if regex.search(value) or self._hidden(value) else value
+
+    def _hidden(self, value: str) -> bool:
+        """Whether one of the policy's own patterns matches ``value`` only once it is decoded
+        (percent-encoding, ``+`` for spaces, HTML references): a regex has no spellings to
+        list, so such a string is replaced whole."""
+        own = self._own
+        if own is None or not any(c in value for c in "%+&"):
+            return False
+        views = {unquote(value), unquote_plus(value), html.unescape(value)} - {value}
+        return any(own.search(view) for view in views)
 
     def json(self, obj: Any) -> Any:
         """Every string in a JSON-like value (keys too) passed through :meth:`text`.
@@ -269,7 +297,7 @@ class Redactor:
         if regex is None or not self._may_match(text, self._escaped):
             return True
         strings: list[str] = json.loads("[" + ",".join(_JSON_STRING.findall(text)) + "]")
-        return not any(map(regex.search, filter(None, strings)))
+        return not any(regex.search(s) or self._hidden(s) for s in strings if s)
 
     def _walk(self, obj: Any) -> Any:
         if isinstance(obj, str):

@@ -29,6 +29,8 @@ of the URL forms, since a URL travels inside JSON and HTML):
   non-ASCII), Python's ``html.escape`` (``&#x27;``), Jinja's markupsafe
   (``&#34; &#39;``), and every special or non-ASCII character as a decimal or
   hex reference (``&#34; &#x22; &#X22;``);
+* **as a pattern**: ``re.escape(secret)``, how ``--redact`` is given a
+  password (the manifest records the policy's patterns);
 * **base64**, standard and URL-safe: the whole secret encoded alone, and the
   characters only the secret determines when it starts at each of the three
   alignments inside longer encoded data, when at least :data:`BASE64_MIN`
@@ -40,6 +42,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import re
 import string
 from collections.abc import Callable
 from html.entities import codepoint2name
@@ -189,6 +192,6 @@ def spellings(secret: str) -> frozenset[str]:
     """Every spelling of ``secret`` this module knows, the secret itself included."""
     urls = percent_encodings(secret)
     pages = html_escapes(secret) | {page for url in urls for page in html_escapes(url)}
-    found = {secret} | urls | pages
+    found = {secret, re.escape(secret)} | urls | pages
     found |= {escaped for form in found for escaped in json_escapes(form)}
     return frozenset(found | base64_forms(secret))

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from cua_replay.cassette.canonical import dumps
 from cua_replay.cassette.leaks import find_leaks, secret_patterns, secret_values
-from cua_replay.cassette.redact import SECRET_ENV, Redactor
+from cua_replay.cassette.redact import SECRET_ENV, RedactionPolicy, Redactor, literal
 from cua_replay.cassette.spellings import spellings
 from tests.secrets.common import found, independent, secrets
 
@@ -106,3 +106,29 @@ def test_verify_finds_every_spelling_planted_in_a_file(case: tuple[str, str]) ->
     assert scanned == 1
     assert [leak.where.split("@")[0] for leak in leaks] == ["steps.jsonl"]
     assert secret not in leaks[0].message
+
+
+@pytest.mark.parametrize(
+    ("pattern", "value"),
+    [(r"Cnry\ p@ss\"wörd!x", ISSUE_SECRET), (r"a\.b\*c\-d\ e", "a.b*c-d e"), ("plain-text", None)],
+)
+def test_a_plain_text_pattern_is_a_secret_with_every_spelling(
+    pattern: str, value: str | None
+) -> None:
+    expected = value or pattern
+    assert literal(pattern) == expected
+    redactor = Redactor(RedactionPolicy(patterns=(pattern,)))
+    for form in spellings(expected):
+        assert redactor.text(f"x {form} y") == f"x {redactor.marker} y"
+
+
+def test_a_regex_matching_only_once_decoded_takes_the_whole_string() -> None:
+    """``pw-\\d+`` has no spellings to list: a string it matches decoded is replaced whole."""
+    assert literal(r"pw-\d+") is None
+    redactor = Redactor(RedactionPolicy(patterns=(r"pw-\d+",)))
+    assert redactor.text("https://shop.example/?q=pw%2D1234") == redactor.marker
+    assert redactor.text("<b>pw&#45;1234</b>") == redactor.marker
+    assert redactor.text("q=pw-1234&x=1") == f"q={redactor.marker}&x=1"
+    assert redactor.text("q=nothing%20here") == "q=nothing%20here"
+    document = {"url": "https://shop.example/?q=pw%2D1234", "other": "kept"}
+    assert redactor.json(document) == {"url": redactor.marker, "other": "kept"}
