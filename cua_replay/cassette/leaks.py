@@ -1,8 +1,10 @@
 """Find secrets in the files of a cassette: what redaction should have removed, and did not.
 
 Every file is scanned as bytes, blobs included: a value a recorder missed can
-be anywhere. A secret value is looked for as it is and as JSON escapes it (the
-log is JSON, so ``a"b`` is stored as ``a\\"b``); patterns (the redactor's
+be anywhere. A secret value is looked for in every spelling redaction removes
+(:func:`.spellings.spellings`: percent-encoded as Chromium and clients do it,
+``+`` for spaces, JSON and HTML escapes, base64), each as it is and as the log's
+JSON escapes it (``a"b`` is stored as ``a\\"b``); patterns (the redactor's
 built-in ones and the caller's) run over the file decoded as UTF-8, with
 undecodable bytes kept as they are, so offsets stay byte offsets.
 
@@ -22,9 +24,10 @@ from typing import Final
 
 from ..errors import InvalidCassette, InvalidSetting
 from .blobs import read_blob
+from .canonical import dumps
 from .format import BLOBS_DIR
 from .redact import BUILTIN_PATTERNS, env_secrets
-from .redact import spellings as redact_spellings
+from .spellings import spellings, utf8
 
 _BUILTIN_NAMES: Final = ("an OpenAI-style key (sk-...)", "a JWT", "a Bearer token")
 _DATA_URL: Final = re.compile(rb"data:image/[a-z0-9.+-]+;base64,", re.IGNORECASE)
@@ -86,10 +89,16 @@ def secret_values(
             found.setdefault(value, f"--secret #{i}")
     needles = []
     for value, what in found.items():
-        # Every spelling the redactor removes: raw, JSON-escaped, percent-encoded.
-        spellings = {spelling.encode("utf-8") for spelling in redact_spellings(value)}
-        needles.append(Needle(tuple(sorted(spellings)), what, mask(value)))
+        needles.append(Needle(on_disk(value), what, mask(value)))
     return needles
+
+
+def on_disk(secret: str) -> tuple[bytes, ...]:
+    """The bytes a file may hold ``secret`` as: each spelling redaction removes, as it is
+    and as a JSON file (the step log, the manifest) escapes it."""
+    forms = spellings(secret)
+    found = {utf8(form) for form in forms} | {utf8(dumps(form)[1:-1]) for form in forms}
+    return tuple(sorted(found))
 
 
 MAX_SCANNED_BYTES: Final = 2**30

@@ -10,7 +10,9 @@ What goes:
   (``*KEY*``, ``*TOKEN*``, ``*SECRET*``, ``*PASSWORD*``), and every secret the
   recorder learns from the traffic (the bearer token or ``api-key`` it strips),
   wherever it shows up: bodies, typed text, URLs, error messages, header values,
-  raw, JSON-escaped or percent-encoded (:func:`spellings`);
+  in requests and responses alike, in every spelling a browser or client gives it
+  (percent-encoded as Chromium does, ``+`` for spaces, JSON and HTML escapes,
+  base64: :func:`.spellings.spellings`, the list ``verify`` searches too);
 * anything matching the built-in patterns (OpenAI keys, JWTs such as Microsoft
   Entra ID tokens, ``Bearer ...``) or the policy's own regexes (typed passwords,
   say);
@@ -28,16 +30,18 @@ secrets at generated positions.
 from __future__ import annotations
 
 import fnmatch
+import html
 import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
-from urllib.parse import quote, quote_plus
+from urllib.parse import unquote, unquote_plus
 
 from ..errors import InvalidSetting
 from .canonical import dumps
 from .format import BLOB_KEY, ITEM_KEY, Redaction
+from .spellings import spellings
 
 MARKER: Final = "[redacted]"
 SECRET_ENV: Final = ("*KEY*", "*TOKEN*", "*SECRET*", "*PASSWORD*")
@@ -121,6 +125,17 @@ def env_secrets(environ: Mapping[str, str], names: Iterable[str] = SECRET_ENV) -
     return found
 
 
+_LITERAL: Final = re.compile(r"(?:\\[^A-Za-z0-9]|[^\\.^$*+?{}\[\]|()])+")
+"""A regular expression that matches one string only: plain characters and escaped symbols."""
+
+
+def literal(pattern: str) -> str | None:
+    """The one string ``pattern`` matches when it is plain text (``re.escape(password)``)."""
+    if not _LITERAL.fullmatch(pattern):
+        return None
+    return re.sub(r"\\(.)", r"\1", pattern, flags=re.DOTALL)
+
+
 def _candidates(value: str) -> set[str]:
     value = value.strip()
     if len(value) < MIN_SECRET_LENGTH or value.lower() in _NOT_SECRETS:
@@ -128,22 +143,23 @@ def _candidates(value: str) -> set[str]:
     return {value}
 
 
-def spellings(secret: str) -> set[str]:
-    """``secret`` as a recording may spell it: raw, JSON-escaped, percent-encoded.
+_ANCHOR: Final = re.compile(r"[A-Za-z0-9]{4,}")
+"""A run no spelling changes: percent, JSON and HTML escapes keep ASCII letters and digits."""
 
-    A recording keeps JSON text inside strings (function call ``arguments``, SSE
-    ``data:`` lines, error bodies) and URLs (``current_url``, the page after an
-    action): a password with a quote, a space or an ``é`` shows up there as
-    ``\\"``, ``%20`` or ``\\u00e9``, never raw.
+
+def _prefilter(secret: str) -> set[str]:
+    """Substrings one of which every spelling of ``secret`` holds: its longest run of ASCII
+    letters and digits, and the spellings without it (base64); else every spelling.
+
+    A secret has dozens of spellings; searching text for each made a clean step (the
+    usual case) several times slower to check than searching for these few.
     """
-    return {
-        secret,
-        json.dumps(secret)[1:-1],
-        json.dumps(secret, ensure_ascii=False)[1:-1],
-        quote(secret),
-        quote(secret, safe=""),
-        quote_plus(secret),
-    }
+    forms = spellings(secret)
+    runs = _ANCHOR.findall(secret)
+    if not runs:
+        return set(forms)
+    anchor = max(runs, key=len)
+    return {anchor} | {form for form in forms if anchor not in form}
 
 
 def _needles(forms: set[str], hints: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -184,7 +200,10 @@ class Redactor:
     """Never in ``repr``: a redactor is the one object that holds every secret of a run."""
 
     def __post_init__(self) -> None:
-        self.secrets = {s for value in self.secrets for s in _candidates(value)}
+        # A pattern that is a plain string (``re.escape(password)``) is a secret: it is
+        # then redacted in every spelling, not only as it is.
+        values = self.secrets | {value for p in self.policy.patterns if (value := literal(p))}
+        self.secrets = {s for value in values for s in _candidates(value)}
         self._compile()
 
     @classmethod
@@ -206,7 +225,9 @@ class Redactor:
         parts = [re.escape(s) for s in sorted(forms, key=lambda s: (-len(s), s))]
         if self.policy.builtin_patterns:
             parts += list(BUILTIN_PATTERNS)
-        parts += [f"(?:{p})" for p in self.policy.patterns]
+        own = [f"(?:{p})" for p in self.policy.patterns]
+        parts += own
+        self._own = re.compile("|".join(own)) if own else None
         self._regex = re.compile("|".join(parts)) if parts else None
         self.marker = next((m for m in MARKERS if not (self._regex and self._regex.search(m))), "")
         # The regex scans a few hundred nanoseconds a character; substring searches run
@@ -215,8 +236,9 @@ class Redactor:
         # anything, so it always runs then.
         hints = BUILTIN_HINTS if self.policy.builtin_patterns else ()
         self._always = bool(self.policy.patterns)
-        self._forms = _needles(forms, hints)
-        self._escaped = _needles({dumps(form)[1:-1] for form in forms}, hints)
+        found = {needle for secret in self.secrets for needle in _prefilter(secret)}
+        self._forms = _needles(found, hints)
+        self._escaped = _needles({dumps(form)[1:-1] for form in found}, hints)
 
     def _may_match(self, text: str, needles: tuple[tuple[str, ...], tuple[str, ...]]) -> bool:
         forms, hints = needles
@@ -234,9 +256,19 @@ class Redactor:
         for _ in range(_MAX_PASSES):
             redacted = regex.sub(self.marker, value)
             if redacted == value:
-                return value
+                return self.marker if self._hidden(value) else value
             value = redacted
-        return self.marker if regex.search(value) else value
+        return self.marker if regex.search(value) or self._hidden(value) else value
+
+    def _hidden(self, value: str) -> bool:
+        """Whether one of the policy's own patterns matches ``value`` only once it is decoded
+        (percent-encoding, ``+`` for spaces, HTML references): a regex has no spellings to
+        list, so such a string is replaced whole."""
+        own = self._own
+        if own is None or not any(c in value for c in "%+&"):
+            return False
+        views = {unquote(value), unquote_plus(value), html.unescape(value)} - {value}
+        return any(own.search(view) for view in views)
 
     def json(self, obj: Any) -> Any:
         """Every string in a JSON-like value (keys too) passed through :meth:`text`.
@@ -285,7 +317,7 @@ class Redactor:
         if regex is None or not self._may_match(text, self._escaped):
             return True
         strings: list[str] = json.loads("[" + ",".join(_JSON_STRING.findall(text)) + "]")
-        return not any(map(regex.search, filter(None, strings)))
+        return not any(regex.search(s) or self._hidden(s) for s in strings if s)
 
     def _walk(self, obj: Any) -> Any:
         if isinstance(obj, str):

@@ -115,7 +115,8 @@ def verify(
     ``environ`` supplies secrets by name (``*KEY*``, ``*TOKEN*``, ... as the
     recorder redacts them, plus any names the manifest's redaction policy
     lists); ``secrets`` are more values and ``patterns`` more regular
-    expressions that must not occur in any file of the cassette.
+    expressions that must not occur in any file of the cassette. A value is
+    sought in every spelling redaction removes (:func:`.leaks.on_disk`).
     """
     directory = Path(directory)
     if not (directory / MANIFEST_NAME).is_file():

@@ -12,7 +12,7 @@ import typer
 
 from ..backends import ModelBackend
 from ..cassette.store import load_cassette, prepare_directory
-from ..console import ConsoleView
+from ..console import ConsoleView, masked_output, run_redactor
 from ..errors import InvalidSetting
 from ..events import StopReason
 from ..images import parse_rect
@@ -122,7 +122,9 @@ def run(
 ) -> None:
     """Run TASK in Chromium with a model (or a fake one with --fake); print every step."""
     _show_kept_files()
-    with reported():
+    # Everything printed, the step log, one-line errors and the page text, is masked as
+    # the recording is: the README promises keys are never in a log.
+    with masked_output(run_redactor()) as streams, reported():
         _check_start_url(start_url)
         if record is not None and not overwrite:
             # Before the browser starts: a directory that cannot take a recording (under a
@@ -159,16 +161,20 @@ def run(
             mask=tuple(parse_rect(text) for text in mask or ()),
             **_desktop(computer, x_display, environment),
         )
+        # Known only now: the --redact patterns and the credentials the flags and config give.
+        redactor = run_redactor(patterns=options.redact, settings=options.settings)
+        for output in streams:
+            output.redactor = redactor
         options, backend = _resume(ctx, options, resume, from_step)
         outcome = asyncio.run(run_task(options, listeners=[ConsoleView()], backend=backend))
-    if record is not None:
-        typer.echo(f"recorded to {record} (cua-replay show {record})")
-    for selector, text in outcome.page_text.items():
-        typer.echo(f"page says ({selector}): {text.strip()}")
-    if outcome.done is not None:
-        typer.echo(f"scenario done state: {'reached' if outcome.done else 'NOT reached'}")
-    if outcome.result.stop.reason is not StopReason.COMPLETED or outcome.done is False:
-        raise typer.Exit(code=1)
+        if record is not None:
+            typer.echo(f"recorded to {record} (cua-replay show {record})")
+        for selector, text in outcome.page_text.items():
+            typer.echo(f"page says ({selector}): {text.strip()}")
+        if outcome.done is not None:
+            typer.echo(f"scenario done state: {'reached' if outcome.done else 'NOT reached'}")
+        if outcome.result.stop.reason is not StopReason.COMPLETED or outcome.done is False:
+            raise typer.Exit(code=1)
 
 
 PAGE_SCHEMES: tuple[str, ...] = ("http", "https", "file", "about")

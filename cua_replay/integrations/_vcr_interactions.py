@@ -162,8 +162,13 @@ def save_interactions(
     metadata: Mapping[str, Any] | None = None,
     policy: RedactionPolicy | None = None,
     environ: Mapping[str, str] | None = None,
+    secrets: tuple[str, ...] = (),
 ) -> set[str]:
     """Write the interactions as a cassette in ``directory`` (replacing it); the digests used.
+
+    ``secrets`` are values to redact besides the environment's: the credentials
+    the request filter stripped (the requests reaching here no longer carry them,
+    and a response may echo one).
 
     Written into a sibling directory first and swapped in at the end, so a crash
     mid-save leaves the previous cassette, and its blobs stay readable to ``load``
@@ -178,7 +183,9 @@ def save_interactions(
         return load(digest, mime)
 
     manifest = new_manifest(recorder="vcrpy")
-    recorder = Recorder.open(staging, manifest, policy=policy, environ=environ, overwrite=True)
+    recorder = Recorder.open(
+        staging, manifest, policy=policy, environ=environ, secrets=secrets, overwrite=True
+    )
     try:
         index = _feed(recorder, requests, responses, tracked)
         settings: dict[str, Any] = {"interactions": index}

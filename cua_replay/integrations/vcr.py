@@ -145,6 +145,35 @@ class BlobCache:
 BLOB_CACHE: Final = BlobCache()
 
 
+class Credentials:
+    """The credentials request filters stripped, for the persister to redact from responses.
+
+    The filter sees a request's ``Authorization`` or ``api-key`` header (an
+    ``api_key=`` given to the client, which the environment may not hold); the
+    persister sees only filtered requests, and the responses, which may echo the
+    key. Process-wide like :data:`BLOB_CACHE`: a credential stripped anywhere is
+    redacted from every cassette saved here. Never in ``repr``.
+    """
+
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, value: str) -> None:
+        with self._lock:
+            self._values.add(value)
+
+    def values(self) -> tuple[str, ...]:
+        with self._lock:
+            return tuple(sorted(self._values))
+
+    def __repr__(self) -> str:
+        return f"<Credentials: {len(self._values)} learned>"
+
+
+LEARNED: Final = Credentials()
+
+
 class RequestFilter:
     """vcrpy ``before_record_request``: images to blob references, credentials out. Idempotent.
 
@@ -160,15 +189,18 @@ class RequestFilter:
         policy: RedactionPolicy | None = None,
         environ: Mapping[str, str] | None = None,
         cache: BlobCache = BLOB_CACHE,
+        learned: Credentials = LEARNED,
     ) -> None:
         self.redactor = Redactor.from_env(os.environ if environ is None else environ, policy)
         self.cache = cache
+        self.learned = learned
 
     def __deepcopy__(self, memo: dict[int, Any]) -> RequestFilter:
         """A copy with its own redactor and the same process-wide image cache.
 
-        pytest-recording deep-copies ``vcr_config()``; the cache (and its lock) is
-        shared on purpose: the persister saves the images the filter took out.
+        pytest-recording deep-copies ``vcr_config()``; the cache and the learned
+        credentials (and their locks) are shared on purpose: the persister saves
+        the images the filter took out, and redacts the credentials it stripped.
         """
         clone = copy.copy(self)
         clone.redactor = copy.deepcopy(self.redactor, memo)
@@ -181,7 +213,9 @@ class RequestFilter:
             value = str(request.headers[name])
             if lower in CREDENTIAL_HEADERS:
                 scheme, _, token = value.partition(" ")
-                redactor.learn(token if scheme.lower() == "bearer" else value)
+                credential = token if scheme.lower() == "bearer" else value
+                redactor.learn(credential)
+                self.learned.add(credential)
                 del request.headers[name]
             elif lower in DROPPED_HEADERS:
                 del request.headers[name]
@@ -229,6 +263,7 @@ class CassettePersister:
     policy: ClassVar[RedactionPolicy | None] = None
     environ: ClassVar[Mapping[str, str] | None] = None
     cache: ClassVar[BlobCache] = BLOB_CACHE
+    learned: ClassVar[Credentials] = LEARNED
 
     @classmethod
     def configured(
@@ -274,6 +309,7 @@ class CassettePersister:
             metadata=cassette_dict.get("metadata"),
             policy=cls.policy,
             environ=cls.environ,
+            secrets=cls.learned.values(),
         )
         cls.cache.discard(used)
 

@@ -313,6 +313,10 @@ class Recorder:
 
     def exchange(self, exchange: Exchange) -> None:
         """Called by a recording transport, from any thread, when an exchange has ended."""
+        with self._lock:
+            # The credential first, from any request: a response may echo it, and
+            # everything written from now on is scrubbed of it, in every spelling.
+            self.writer.redactor.headers(exchange.request_headers)
         if not exchange.is_create:
             return
         with self._lock:
@@ -354,8 +358,6 @@ class Recorder:
                 for ex in exchanges[:-1]
             ],
         )
-        # The request headers are read only to learn the credential they carry.
-        redactor.headers(last.request_headers)
         if last.events is not None:
             pending["events"] = [
                 SseEvent(t_ms=round(t, 3), event=name, data=data) for t, name, data in last.events

@@ -24,9 +24,10 @@ and azure, with a key from the environment or the flag, and an AD token;
 streamed and not; chained and full history) against fake servers of this
 process, and once through the vcrpy adapter. Then every
 file under each cassette directory is read whole and searched for every
-canary, raw, base64-encoded (at the three alignments) and URL-encoded, and
-``cua-replay verify`` must pass with the canaries in its environment. A
-negative control plants a canary by hand and ``verify`` must fail.
+canary, raw, base64-encoded (at the three alignments), URL-encoded and in
+every spelling redaction lists, and ``cua-replay verify`` must pass with the
+canaries in its environment; what each run printed (stdout and stderr) holds
+none either. A negative control plants a canary by hand and ``verify`` must fail.
 
 Pixels are not text: a typed password shown in clear (the order form's name
 field) is in the screenshots and no byte scan finds it. ``--mask`` paints a
@@ -56,6 +57,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from cua_replay.cassette.format import MANIFEST_NAME, STEPS_NAME
+from cua_replay.cassette.leaks import on_disk
 from cua_replay.cassette.redact import MARKER
 from cua_replay.cassette.store import Cassette, load_cassette
 from cua_replay.cli.main import app
@@ -271,7 +273,16 @@ def _record(case: Case, directory: Path) -> None:
             check=False,
         )
     expected = 1 if case.wrong_key or case.scenario is FAILING else 0
-    assert result.returncode == expected, (case.name, result.stdout, result.stderr)
+    assert result.returncode == expected, (case.name, result.returncode)
+    printed = (result.stdout + result.stderr).encode("utf-8")
+    shown = [
+        f"{name} ({spelling})"
+        for name, secret in CANARIES.items()
+        for spelling, needle in spellings(secret).items()
+        if needle in printed
+    ]
+    assert shown == [], f"{case.name} printed {shown}"  # the console masks as the cassette does
+    assert case.wrong_key or MARKER in result.stdout  # a wrong key stops before any is shown
 
 
 @pytest.fixture(scope="module")
@@ -289,7 +300,8 @@ def recordings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def spellings(secret: str) -> dict[str, bytes]:
-    """The secret as bytes, URL-encoded, JSON-escaped, and base64 at each of the 3 alignments.
+    """The secret as bytes, URL-encoded, JSON-escaped, and base64 at each of the 3 alignments,
+    and every spelling redaction and ``verify`` list (:func:`~cua_replay.cassette.leaks.on_disk`).
 
     A base64 encoding depends on where the secret starts in the encoded data:
     for each offset, the characters that only the secret's bytes determine.
@@ -307,6 +319,7 @@ def spellings(secret: str) -> dict[str, bytes]:
         stable = encoded[(0, 2, 3)[shift] : size // 3 * 4]
         found[f"base64@{shift}"] = stable
         found[f"base64url@{shift}"] = stable.replace(b"+", b"-").replace(b"/", b"_")
+    found.update({f"listed #{i}": needle for i, needle in enumerate(on_disk(secret))})
     return found
 
 
