@@ -89,7 +89,8 @@ def collect(directory: Path | str, *, dry_run: bool = False, force: bool = False
     result = Collection()
     for root, used in plans:
         store = BlobStore(root / BLOBS_DIR)
-        for path in [*_files(root / BLOBS_DIR), *leftovers(root)]:
+        # A blob's leftover is also a file under blobs/: each path is looked at once.
+        for path in dict.fromkeys([*_files(root / BLOBS_DIR), *leftovers(root)]):
             if path in used:
                 continue
             why = store.not_ours(path) if path.parent != root else None
