@@ -13,11 +13,12 @@ import fnmatch
 import pytest
 
 from cua_replay.events import ActionExecuted, RequestSent, ScreenshotCaptured, StopReason
-from cua_replay.server import builtin_scenarios, load_scenario
+from cua_replay.server import load_scenario
 from tests.conftest import BrowserHarness
 from tests.loop.harness import run_scenario
+from tests.scenarios import browser_scenarios
 
-SCENARIOS = sorted(path.stem for path in builtin_scenarios())
+SCENARIOS = [path.stem for path in browser_scenarios()]
 
 
 @pytest.mark.parametrize("history", ["chain", "full"])

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from openai import AsyncOpenAI, OpenAI
 
-from cua_replay.server import FakeResponsesServer, Scenario, builtin_scenarios, load_scenario
+from cua_replay.server import FakeResponsesServer, Scenario, load_scenario
 from tests.conftest import BrowserHarness
+from tests.scenarios import browser_scenarios
 from tests.server.driver import Run, Tool, drive, tools_for
 from tests.server.scripted import exchange, sse_events
 
@@ -334,7 +335,7 @@ async def _run(
 
 @pytest.mark.browser
 @pytest.mark.parametrize("tool", ["preview", "ga"])
-@pytest.mark.parametrize("path", list(builtin_scenarios()), ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", browser_scenarios(), ids=lambda path: path.stem)
 def test_builtin_scenario_streamed_and_not_gives_identical_responses(
     browser: BrowserHarness, path: Any, tool: Tool
 ) -> None:

@@ -26,12 +26,13 @@ from urllib.parse import urlsplit
 import pytest
 
 from cua_replay.browser import find_chromium
-from cua_replay.server.scenario import builtin_scenarios, load_scenario, url_matches
+from cua_replay.server.scenario import load_scenario, url_matches
+from tests.scenarios import browser_scenarios
 
 CLIENT = Path(__file__).with_name("outside_client.py")
 CLI = [sys.executable, "-m", "cua_replay"]
 REPO = Path(__file__).resolve().parents[2]
-SCENARIOS = [path.stem for path in builtin_scenarios()]
+SCENARIOS = [path.stem for path in browser_scenarios()]
 
 
 @contextmanager
