@@ -18,8 +18,10 @@ replay
     The cassette is loaded inside the timing.
 
 Each run is timed from creating the client to the agent's final output
-(Chromium launch and the page work included: they are the same in both).
-Ratio = median replay / median fake (below 1: the replay is faster).
+(Chromium launch and the page work included: they are the same in both), and
+so is its model wait: the time spent in the client's transport, from sending
+each request to the last byte of its answer, summed over the run. Ratio =
+median replay / median fake (below 1: the replay is faster), for both.
 
 Usage: PYTHONPATH=. python tools/bench_agents_sdk.py [--repeat 5] [--model computer-use-preview]
        [--quick] [--json OUT]
@@ -52,6 +54,36 @@ def scenario() -> Any:
     return without_url_expectations(load_scenario(V1))
 
 
+class Timed:
+    """An ``httpx2`` async transport that times each exchange, body included, around ``inner``."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.seconds = 0.0
+
+    async def handle_async_request(self, request: Any) -> Any:
+        import httpx2
+
+        started = time.perf_counter()
+        response = await self.inner.handle_async_request(request)
+        raw = b"".join([chunk async for chunk in response.stream])
+        await response.aclose()
+        self.seconds += time.perf_counter() - started
+        return httpx2.Response(
+            response.status_code, headers=response.headers, content=raw, request=request
+        )
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def timed_client(inner: Any) -> tuple[Any, Timed]:
+    import httpx2
+
+    timed = Timed(inner)
+    return httpx2.AsyncClient(transport=timed), timed  # type: ignore[arg-type]
+
+
 async def run_once(client_kwargs: dict[str, Any], model: str, task: str, start: str) -> str:
     from openai import AsyncOpenAI
 
@@ -81,31 +113,36 @@ def record(directory: Path, model: str) -> Path:
     return directory
 
 
-def timed_fake(base_url: str, model: str) -> float:
+def timed_fake(base_url: str, model: str) -> tuple[float, float]:
+    """(run, model wait) in seconds, against the fake server at ``base_url``."""
+    import httpx2
+
     plan = scenario()
     started = time.perf_counter()
-    final = asyncio.run(
-        run_once({"base_url": base_url, "api_key": "sk-bench"}, model, plan.task, plan.start_url)
-    )
+    http, timed = timed_client(httpx2.AsyncHTTPTransport())
+    kwargs = {"base_url": base_url, "api_key": "sk-bench", "http_client": http}
+    final = asyncio.run(run_once(kwargs, model, plan.task, plan.start_url))
     elapsed = time.perf_counter() - started
     if final != plan.turns[-1].message:
         raise SystemExit(f"a fake-server run ended with {final!r}")
-    return elapsed
+    return elapsed, timed.seconds
 
 
-def timed_replay(cassette: Path, model: str) -> float:
-    from cua_replay.replay import async_replay_client
+def timed_replay(cassette: Path, model: str) -> tuple[float, float]:
+    """(run, model wait) in seconds, every answer from ``cassette``."""
+    from cua_replay.replay.transport import ReplayTransport
 
     plan = scenario()
     started = time.perf_counter()
-    http = async_replay_client(cassette)
+    replay = ReplayTransport(cassette)
+    http, timed = timed_client(replay)
     kwargs = {"base_url": "http://replay.invalid/v1", "api_key": "unused", "http_client": http}
     final = asyncio.run(run_once(kwargs, model, plan.task, plan.start_url))
     elapsed = time.perf_counter() - started
-    http.replay.check()
-    if final != plan.turns[-1].message or not http.replay.finished:
-        raise SystemExit(f"a replay ended with {final!r} (finished={http.replay.finished})")
-    return elapsed
+    replay.check()
+    if final != plan.turns[-1].message or not replay.finished:
+        raise SystemExit(f"a replay ended with {final!r} (finished={replay.finished})")
+    return elapsed, timed.seconds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,8 +156,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from cua_replay.server import FakeResponsesServer
 
-    fake: list[float] = []
-    replay: list[float] = []
+    fake: list[tuple[float, float]] = []
+    replay: list[tuple[float, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         cassette = record(Path(tmp) / "agent", args.model)
         with FakeResponsesServer(scenario()) as server:
@@ -132,20 +169,24 @@ def main(argv: list[str] | None = None) -> int:
                         fake.append(timed_fake(server.urls.openai_base_url, args.model))
                     else:
                         replay.append(timed_replay(cassette, args.model))
-    figures = {
-        "model": args.model,
-        "pairs": repeat,
-        "fake_median_s": statistics.median(fake),
-        "replay_median_s": statistics.median(replay),
-        "fake_s": fake,
-        "replay_s": replay,
-    }
-    figures["ratio"] = figures["replay_median_s"] / figures["fake_median_s"]
+    figures: dict[str, Any] = {"model": args.model, "pairs": repeat}
+    for name, runs in (("fake", fake), ("replay", replay)):
+        figures[f"{name}_run_s"] = [run for run, _ in runs]
+        figures[f"{name}_model_wait_s"] = [wait for _, wait in runs]
+    for part in ("run", "model_wait"):
+        a = statistics.median(figures[f"fake_{part}_s"])
+        b = statistics.median(figures[f"replay_{part}_s"])
+        figures[f"{part}_median_s"] = {"fake": a, "replay": b, "ratio": b / a}
+    run, wait = figures["run_median_s"], figures["model_wait_median_s"]
+    print(f"Agents SDK ({args.model}), {repeat} interleaved pair(s), medians:")
     print(
-        f"Agents SDK ({args.model}), {repeat} interleaved pair(s): "
-        f"fake server {figures['fake_median_s']:.3f} s, "
-        f"offline replay {figures['replay_median_s']:.3f} s (median); "
-        f"speed-up {1 / figures['ratio']:.2f}x (replay / fake = {figures['ratio']:.2f})"
+        f"  whole run:  fake server {run['fake']:.3f} s, offline replay {run['replay']:.3f} s "
+        f"(replay / fake = {run['ratio']:.2f}, speed-up {1 / run['ratio']:.2f}x)"
+    )
+    print(
+        f"  model wait: fake server {wait['fake'] * 1000:.1f} ms, offline replay "
+        f"{wait['replay'] * 1000:.1f} ms (replay / fake = {wait['ratio']:.2f}, "
+        f"speed-up {1 / wait['ratio']:.2f}x)"
     )
     if args.json is not None:
         args.json.write_text(json.dumps(figures, indent=2))

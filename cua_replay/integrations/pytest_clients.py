@@ -45,14 +45,14 @@ def cua_client_options() -> dict[str, Any]:
 @pytest.fixture
 def cua_http_client(cua_cassette: CassetteFixture) -> Iterator[httpx2.Client]:
     """A sync ``httpx2`` client recording into, or replaying, this test's cassette."""
-    with cua_cassette.http_client() as client:
+    with _http(cua_cassette) as client:
         yield client
 
 
 @pytest.fixture
 def cua_async_http_client(cua_cassette: CassetteFixture) -> httpx2.AsyncClient:
     """An async ``httpx2`` client recording into, or replaying, this test's cassette."""
-    return cua_cassette.async_http_client()
+    return _async_http(cua_cassette)
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def cua_openai(
     """An ``OpenAI`` client over this test's cassette (see the module docstring)."""
     from openai import OpenAI
 
-    with _sdk_client(OpenAI, cua_cassette.http_client(), cua_cassette, cua_client_options) as c:
+    with _sdk_client(OpenAI, _http(cua_cassette), cua_cassette, cua_client_options) as c:
         yield c
 
 
@@ -73,7 +73,7 @@ def cua_async_openai(
     """An ``AsyncOpenAI`` client over this test's cassette; close it in your event loop."""
     from openai import AsyncOpenAI
 
-    http = cua_cassette.async_http_client()
+    http = _async_http(cua_cassette)
     return _sdk_client(AsyncOpenAI, http, cua_cassette, cua_client_options)
 
 
@@ -84,7 +84,7 @@ def cua_azure_openai(
     """An ``AzureOpenAI`` client over this test's cassette."""
     from openai import AzureOpenAI
 
-    http = cua_cassette.http_client()
+    http = _http(cua_cassette)
     with _sdk_client(AzureOpenAI, http, cua_cassette, cua_client_options) as client:
         yield client
 
@@ -96,8 +96,27 @@ def cua_async_azure_openai(
     """An ``AsyncAzureOpenAI`` client over this test's cassette; close it in your event loop."""
     from openai import AsyncAzureOpenAI
 
-    http = cua_cassette.async_http_client()
+    http = _async_http(cua_cassette)
     return _sdk_client(AsyncAzureOpenAI, http, cua_cassette, cua_client_options)
+
+
+def _http(cassette: CassetteFixture) -> httpx2.Client:
+    """The cassette's sync client; a setting it cannot honour fails the test in one line."""
+    from ..errors import CuaReplayError
+
+    try:
+        return cassette.http_client()
+    except CuaReplayError as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+def _async_http(cassette: CassetteFixture) -> httpx2.AsyncClient:
+    from ..errors import CuaReplayError
+
+    try:
+        return cassette.async_http_client()
+    except CuaReplayError as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 C = TypeVar("C")

@@ -28,4 +28,4 @@ def test_the_agents_sdk_benchmark_runs_quick() -> None:
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert "offline replay" in done.stdout and "speed-up" in done.stdout, done.stdout
+    assert "model wait" in done.stdout and "speed-up" in done.stdout, done.stdout
