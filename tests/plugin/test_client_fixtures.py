@@ -122,6 +122,16 @@ USER_TESTS = textwrap.dedent(
             assert toolset_sync(SCENARIO, client).message == FINAL
 
 
+    def test_two_questions(cua_openai):
+        tool = {"type": "computer_use_preview", "display_width": 1024, "display_height": 768,
+                "environment": "browser"}
+        for _ in range(1 if os.environ.get("STOP_EARLY") else 2):
+            cua_openai.responses.create(
+                model="computer-use-preview", input=SCENARIO.task, tools=[tool],
+                truncation="auto",
+            )
+
+
     def test_replay_is_offline(cua_http_client):
         if os.environ.get("RECORDING") == "1":
             pytest.skip("only a replay blocks the network")
@@ -205,7 +215,7 @@ def test_every_client_records_its_run_with_the_retry_and_the_acknowledgement(
 def test_every_client_replays_offline_without_credentials(project: Path) -> None:
     done = pytest_run(project, SCENARIO=str(project / "scenario.json"))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert f"{len(TESTS) + 1} passed" in done.stdout
+    assert f"{len(TESTS) + 2} passed" in done.stdout
 
 
 def test_a_different_screen_fails_naming_the_step_field_and_screenshots(project: Path) -> None:
@@ -232,3 +242,11 @@ def test_the_client_fixtures_refuse_new_mode_in_one_line(project: Path) -> None:
     )
     assert done.returncode == 1, done.stdout
     assert "--cua-record-mode=new cannot extend" in done.stdout
+
+
+def test_a_test_that_stops_before_the_recording_fails(project: Path) -> None:
+    done = pytest_run(
+        project, "-k", "test_two_questions", SCENARIO=str(project / "scenario.json"), STOP_EARLY="1"
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "diverged at step 2 (stop): the test sent 1 of the 2 recorded requests" in done.stdout
