@@ -17,6 +17,18 @@ Pairing
     one the client sent with the previous call's output (or the first request's
     screenshot), while the cassette stores observations *after* actions. This
     module works that pairing out once.
+
+Conversations
+    One client may hold several conversations at once (agents in parallel,
+    retries of a whole task), their requests interleaved in the cassette. A
+    request continues the conversation of the response it names in
+    ``previous_response_id`` (chained), or of the latest response whose call it
+    answers or whose items it resends (stateless, the whole history each turn);
+    a request that continues nothing starts a new one. The view lists the steps
+    conversation by conversation, in the order they started, each in its own
+    order, and pairs screenshots within a conversation only: show, report and
+    diff never interleave two runs. A cassette of one conversation reads as
+    before.
 """
 
 from __future__ import annotations
@@ -25,10 +37,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .conversations import conversations
 from .format import ExecutedAction, SafetyRecord, StepRecord
 from .store import Cassette
 
-__all__ = ["ActionView", "CallView", "RunView", "StepView", "describe", "view"]
+__all__ = ["ActionView", "CallView", "RunView", "StepView", "conversations", "describe", "view"]
 
 
 @dataclass(frozen=True)
@@ -98,6 +111,8 @@ class StepView:
     reasoning: list[str]
     message: str | None
     safety: list[SafetyRecord]
+    conversation: int = 1
+    """Which conversation of the cassette the step belongs to, from 1 in order of start."""
 
     @property
     def step(self) -> int:
@@ -175,26 +190,48 @@ class RunView:
         return [action for step in self.steps for action in step.actions]
 
     @property
+    def conversations(self) -> list[list[StepView]]:
+        """The steps of each conversation, in the order the conversations started."""
+        grouped: dict[int, list[StepView]] = {}
+        for step in self.steps:
+            grouped.setdefault(step.conversation, []).append(step)
+        return list(grouped.values())
+
+    @property
     def empty(self) -> bool:
         """No action, no message and no screenshot in any step: nothing to show or compare."""
         return not any(step.calls or step.message or step.reasoning for step in self.steps)
 
 
 def view(cassette: Cassette) -> RunView:
-    """The run in ``cassette``, each call paired with its before/after screenshots."""
+    """The run in ``cassette``, conversation by conversation, calls paired with screenshots."""
     outputs = _call_outputs(cassette)
     display = _display(cassette)
     steps: list[StepView] = []
+    for number, records in enumerate(conversations(cassette), start=1):
+        steps += _conversation(cassette, records, number, outputs, display)
+    return RunView(cassette, steps)
+
+
+def _conversation(
+    cassette: Cassette,
+    records: list[StepRecord],
+    number: int,
+    outputs: dict[str, _Output],
+    display: tuple[int, int] | None,
+) -> list[StepView]:
+    """One conversation's steps, each call paired with the screens before and after it."""
+    steps: list[StepView] = []
     current: dict[str, Any] | None = None
     current_url = cassette.manifest.start_url or ""
-    for record in cassette.steps:
+    for record in records:
         # The loop's own record of the screen before the first call.
         for observation in record.observations:
             if observation.call_id is None:
                 current = observation.screenshot
                 current_url = observation.url or current_url
-        if current is None and record.step == 1:
-            current = _first_screenshot(cassette)
+        if current is None and record is records[0]:
+            current = _first_screenshot(cassette, record.step)
         screen, url = current, current_url
         calls = _calls(record, outputs, display)
         for call in calls:
@@ -216,9 +253,10 @@ def view(cassette: Cassette) -> RunView:
                 reasoning=list(record.reasoning) or _reasoning(record.response),
                 message=record.message if record.message is not None else _message(record),
                 safety=list(record.safety) or _wire_safety(calls),
+                conversation=number,
             )
         )
-    return RunView(cassette, steps)
+    return steps
 
 
 # -- reading the wire -----------------------------------------------------------------------
@@ -354,11 +392,9 @@ def _call_outputs(cassette: Cassette) -> dict[str, _Output]:
     return found
 
 
-def _first_screenshot(cassette: Cassette) -> dict[str, Any] | None:
-    """A screenshot the first request carried as an input image, if any."""
-    if not cassette.steps:
-        return None
-    items = cassette.request(1).get("input")
+def _first_screenshot(cassette: Cassette, step: int) -> dict[str, Any] | None:
+    """A screenshot the first request of a conversation carried as an input image, if any."""
+    items = cassette.request(step).get("input")
     found: dict[str, Any] | None = None
     for item in items if isinstance(items, list) else []:
         for part in item.get("content") or [] if isinstance(item, dict) else []:

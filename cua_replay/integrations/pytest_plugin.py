@@ -19,8 +19,35 @@ naming) and the parts to plug into a loop::
         result = asyncio.run(loop.run("Find the blue mug"))
         cua_cassette.check(result)   # replay: raise the first divergence
 
+Code that takes a client (a team's own loop, the SDK's ``ComputerToolset``, the
+Agents SDK) gets one from the same cassette instead: ``cua_openai``,
+``cua_async_openai``, ``cua_azure_openai`` and ``cua_async_azure_openai`` are SDK
+clients, ``cua_http_client`` and ``cua_async_http_client`` the ``httpx2`` clients
+under them (for ``OpenAI(http_client=...)`` built by the test itself)::
+
+    def test_checkout(cua_openai):
+        response = ComputerToolset(driver).run(cua_openai, params)
+
+    def test_agent(cua_async_openai):
+        set_default_openai_client(cua_async_openai, use_for_tracing=False)
+        asyncio.run(Runner.run(agent, task))
+
+Recording, they send to the service the environment names (``OPENAI_BASE_URL``,
+``OPENAI_API_KEY``, ``AZURE_OPENAI_ENDPOINT``, ...) or to what the
+``cua_client_options`` fixture returns (the clients' keyword arguments; override
+it, e.g. with a fake server's base URL), and every exchange is recorded, retries
+included. Replaying, every answer comes from the cassette: the recorded retries
+and errors too, so the client's retry logic runs as it did, and the safety
+checks it acknowledged must be acknowledged again; no credentials are needed
+(placeholders stand in for those the environment lacks). A request that
+differs from the recorded one fails the test naming the step and the field,
+with the screenshots written beside the cassette; so does a test that stops
+before the recording does. Close an async client in its own event loop
+(``async with cua_async_openai:``); sync ones are closed after the test.
+
 ``--cua-record-mode=none`` (default) replays only and blocks the network
-except loopback; ``once``, ``new`` and ``all`` record (see :class:`RecordMode`).
+except loopback; ``once``, ``new`` and ``all`` record (see :class:`RecordMode`;
+the client fixtures take ``once`` and ``all``).
 ``--cua-match`` and ``--cua-threshold`` set the match policy. Replays are
 independent of each other, so ``pytest -n auto`` (pytest-xdist) spreads them.
 """
@@ -42,11 +69,18 @@ except ModuleNotFoundError as missing:
 
     raise MissingExtra("pytest", "pytest") from None
 
+# The client fixtures (cua_openai, cua_http_client, ...): pytest finds a plugin's fixtures
+# in its namespace.
+from .pytest_clients import *  # noqa: F403
+
 if TYPE_CHECKING:
+    import httpx2
+
     from ..backends import ModelBackend
     from ..events import Listener
     from ..record.recorder import Recorder
     from ..replay.session import ReplaySession
+    from ..replay.transport import ReplayTransport
     from ..server import FakeResponsesServer
 
 
@@ -150,6 +184,7 @@ class CassetteFixture:
     session: ReplaySession | None = None
     recorder: Recorder | None = None
     _live: list[ModelBackend] = field(default_factory=list)
+    _replay: ReplayTransport | None = None
 
     def backend(
         self, live: ModelBackend | Callable[[], ModelBackend] | None = None
@@ -215,6 +250,79 @@ class CassetteFixture:
         from ..replay.recorded import RecordedExecutor
 
         return RecordedExecutor(self.session.cassette, session=self.session)
+
+    def http_client(self, **kwargs: Any) -> httpx2.Client:
+        """A sync ``httpx2`` client for the test's own SDK client: it records or replays.
+
+        Recording, one :func:`~cua_replay.record.recording_client` (the SDK's
+        defaults; ``kwargs`` go to it); replaying, a client answered by the
+        cassette, never the network. The async twin is :meth:`async_http_client`.
+        """
+        if self.replaying:
+            from ..replay.transport import ReplayClient
+
+            return ReplayClient(self._replay_transport(), **kwargs)
+        from ..record.transport import recording_client
+
+        return recording_client(self._sink(), **kwargs)
+
+    def async_http_client(self, **kwargs: Any) -> httpx2.AsyncClient:
+        """The async twin of :meth:`http_client`, for ``AsyncOpenAI(http_client=...)``."""
+        if self.replaying:
+            from ..replay.transport import AsyncReplayClient
+
+            return AsyncReplayClient(self._replay_transport(), **kwargs)
+        from ..record.transport import async_recording_client
+
+        return async_recording_client(self._sink(), **kwargs)
+
+    def _sink(self) -> Callable[[Any], None]:
+        self._wire_only()
+        assert self.recorder is not None
+        return self.recorder.exchange
+
+    def _replay_transport(self) -> ReplayTransport:
+        """One transport (one cursor) for every client of the test, sync or async."""
+        self._wire_only()
+        if self._replay is None:
+            from ..replay.matchers import MatchPolicy
+            from ..replay.options import ReplayOptions
+            from ..replay.transport import ReplayTransport
+
+            assert self.session is not None
+            options = ReplayOptions(MatchPolicy.parse(self.match), self.threshold)
+            self._replay = ReplayTransport(self.session.cassette, options)
+        return self._replay
+
+    def _wire_only(self) -> None:
+        if self.mode is RecordMode.NEW:
+            from ..errors import InvalidSetting
+
+            raise InvalidSetting(
+                f"--cua-record-mode=new cannot extend {self.path} through a client fixture "
+                "(it replays and records only a loop's steps); use once, or all to re-record.",
+                setting="cua_record_mode",
+            )
+
+    def wire_failure(self) -> Exception | None:
+        """The first divergence of the clients' replay, or its end before the recording's."""
+        replay = self._replay
+        if replay is None:
+            return None
+        if replay.failures:
+            return replay.failures[0]
+        if replay.finished:
+            return None
+        from ..errors import ReplayMismatch
+
+        sent, recorded = replay.cursor.position, len(replay.cursor.cassette.steps)
+        return ReplayMismatch(
+            sent + 1,
+            "stop",
+            f"the test sent {sent} of the {recorded} recorded requests and stopped; "
+            "re-record with --cua-record-mode=all if it now does less on purpose",
+            cassette=self.path,
+        )
 
     def check(self, result: Any) -> Any:
         """After the run: raise the first divergence (replay); returns the replay report."""
@@ -285,7 +393,7 @@ def cua_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteFixture]:
             fixture.recorder.close()
             if mode is RecordMode.NEW:
                 _replace(fixture.recorder.directory, path)
-    failure = getattr(fixture.session, "failure", None)
+    failure = getattr(fixture.session, "failure", None) or fixture.wire_failure()
     if failure is not None and mode is not RecordMode.NEW:
         pytest.fail(str(failure), pytrace=False)
 

@@ -23,11 +23,22 @@ exhausted, when the response is closed, or when reading it fails. A transport
 error (connection refused, timeout) is reported with ``status=None`` and the
 error, then re-raised. An exception the sink raises is not swallowed: a
 recording that silently misses steps is worse than a failed run.
+
+No silent emptiness: closing the transport (the client's ``close()`` or the
+end of its ``with``) raises :class:`~cua_replay.errors.InvalidSetting` when it
+forwarded requests but no exchange reached the sink with a status, or when the
+inner transport answered with a body it cannot tee (neither built whole nor an
+``httpx2`` byte stream). A mock transport (``httpx2.MockTransport``, a patched
+``HTTPTransport`` as ``pytest_httpx2`` does) is recorded like the network.
+While another exception is already leaving the ``with`` block, the problem
+is logged instead, so it never hides the one the caller is handling.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Final
@@ -53,8 +64,16 @@ _TRANSPORT_OPTIONS: Final = ("verify", "cert", "trust_env", "http1", "http2", "l
 class _Capture:
     """One exchange in flight: what has been seen so far; reported to the sink once."""
 
-    def __init__(self, request: httpx2.Request, body: bytes, sink: Sink, clock: Clock) -> None:
+    def __init__(
+        self,
+        request: httpx2.Request,
+        body: bytes,
+        sink: Sink,
+        clock: Clock,
+        untee: Callable[[str], None] | None = None,
+    ) -> None:
         self._request = request
+        self._untee = untee
         self._request_body = body
         self._sink = sink
         self._clock = clock
@@ -68,6 +87,10 @@ class _Capture:
         self._note: str | None = None
         self.exhausted = False
         self.done = False
+
+    @property
+    def url(self) -> str:
+        return str(self._request.url)
 
     def _ms(self) -> float:
         return (self._clock() - self._started) * 1000
@@ -117,6 +140,8 @@ class _Capture:
             except Exception as exc:
                 self._note = f"recording failed: {type(exc).__name__}: {exc}"
         decoding = self._decoder.error if self._decoder is not None else None
+        if self._note is not None and self._untee is not None:
+            self._untee(self._note)
         notes = [note for note in (error, decoding, self._note) if note]
         self._sink(
             Exchange(
@@ -232,6 +257,59 @@ class RecordingTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
         self.sink = sink
         self.inner = inner
         self._clock = clock
+        self._lock = threading.Lock()
+        self.requests = 0
+        """Requests forwarded to the inner transport."""
+        self.recorded = 0
+        """Exchanges that reached the sink with an HTTP status."""
+        self._untee: str | None = None
+        self._last_error: str | None = None
+
+    def _capture(self, request: httpx2.Request, body: bytes) -> _Capture:
+        with self._lock:
+            self.requests += 1
+        return _Capture(request, body, self._report, self._clock, self._cannot_tee)
+
+    def _cannot_tee(self, why: str) -> None:
+        with self._lock:
+            self._untee = self._untee or (
+                f"The recording transport could not tee a response of {self.inner!r} ({why}); "
+                "the cassette misses part of it. Report this with the response's content-type."
+            )
+
+    def _report(self, exchange: Exchange) -> None:
+        with self._lock:
+            if exchange.status is not None:
+                self.recorded += 1
+            self._last_error = exchange.error or self._last_error
+        self.sink(exchange)
+
+    def check(self) -> None:
+        """Raise if this transport recorded nothing it saw, or met a body it cannot tee."""
+        problem = self._problem()
+        if problem is not None:
+            raise InvalidSetting(problem, setting="transport")
+
+    def _problem(self) -> str | None:
+        if self._untee is not None:
+            return self._untee
+        if self.requests and not self.recorded:
+            failed = f" (the last failed: {self._last_error})" if self._last_error else ""
+            return (
+                f"The recording transport forwarded {self.requests} request(s) to "
+                f"{self.inner!r} but recorded no complete exchange{failed}, so the cassette "
+                "would be empty; check that the inner transport answers with HTTP responses."
+            )
+        return None
+
+    def _closing(self) -> None:
+        problem = self._problem()
+        if problem is None:
+            return
+        if sys.exc_info()[1] is not None:  # never mask the error already on its way out
+            logger.error("%s", problem)
+            return
+        raise InvalidSetting(problem, setting="transport")
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         if self.inner is None:
@@ -242,7 +320,7 @@ class RecordingTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
                 "through; pass a sync transport (or use async_recording_client).",
                 setting="transport",
             )
-        capture = _Capture(request, request.read(), self.sink, self._clock)
+        capture = self._capture(request, request.read())
         try:
             response = self.inner.handle_request(request)
         except Exception as exc:
@@ -259,7 +337,7 @@ class RecordingTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
                 "through; pass an async transport (or use recording_client).",
                 setting="transport",
             )
-        capture = _Capture(request, await request.aread(), self.sink, self._clock)
+        capture = self._capture(request, await request.aread())
         try:
             response = await self.inner.handle_async_request(request)
         except Exception as exc:
@@ -267,8 +345,7 @@ class RecordingTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
             raise
         return self._tee(response, capture)
 
-    @staticmethod
-    def _tee(response: httpx2.Response, capture: _Capture) -> httpx2.Response:
+    def _tee(self, response: httpx2.Response, capture: _Capture) -> httpx2.Response:
         capture.response(response)
         content = getattr(response, "_content", None)
         if isinstance(content, bytes):  # built whole: the client will not read the stream
@@ -279,17 +356,29 @@ class RecordingTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
         stream = response.stream
         if not isinstance(stream, httpx2.SyncByteStream | httpx2.AsyncByteStream):
             capture.finish(f"the inner transport returned an unreadable stream {stream!r}")
+            self._untee = self._untee or (
+                f"The recording transport cannot tee the responses of {self.inner!r}: it "
+                f"answered {capture.url} with {type(stream).__name__}, neither a whole body "
+                "nor an httpx2 byte stream; return httpx2.Response(content=...) or stream=... "
+                "of httpx2.SyncByteStream / AsyncByteStream."
+            )
             return response
         response.stream = _TeeStream(stream, capture)
         return response
 
     def close(self) -> None:
-        if isinstance(self.inner, httpx2.BaseTransport):
-            self.inner.close()
+        try:
+            if isinstance(self.inner, httpx2.BaseTransport):
+                self.inner.close()
+        finally:
+            self._closing()
 
     async def aclose(self) -> None:
-        if isinstance(self.inner, httpx2.AsyncBaseTransport):
-            await self.inner.aclose()
+        try:
+            if isinstance(self.inner, httpx2.AsyncBaseTransport):
+                await self.inner.aclose()
+        finally:
+            self._closing()
 
 
 AsyncRecordingTransport = RecordingTransport

@@ -8,24 +8,15 @@ records both fake "model versions" on the fake server, then replays offline.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx2
 import pytest
-from openai import AsyncOpenAI, OpenAI
-from openai.lib.computer import AsyncComputerToolset, ComputerToolset
-from playwright.async_api import async_playwright
-from playwright.sync_api import sync_playwright
 
-from cua_replay.browser import LAUNCH_ARGS, find_chromium
 from cua_replay.record import Recorder, async_recording_client, new_manifest, recording_client
 from cua_replay.replay import async_replay_client, replay_client
 from cua_replay.server import FakeResponsesServer, Scenario, load_scenario
-from cua_replay.site import FixtureSite
 
 from .checks import (
     V1,
@@ -37,86 +28,11 @@ from .checks import (
     scripted,
     without_url_expectations,
 )
-from .playwright_driver import AsyncPlaywrightDriver, PlaywrightDriver, route_fixture_site
+from .toolset_runs import Ran, run_async, run_sync
 
 pytestmark = pytest.mark.browser
 
 REPLAY_URL = "http://replay.invalid/v1"
-VIEWPORT = {"width": 1024, "height": 768}
-
-
-@dataclass
-class Ran:
-    message: str
-    done: list[str]
-
-
-def params(scenario: Scenario, screenshot: dict[str, str]) -> dict[str, Any]:
-    """The task with a screenshot of the start page, for the GA ``computer`` tool."""
-    content = [
-        {"type": "input_text", "text": scenario.task},
-        {"type": "input_image", "image_url": screenshot["image_url"], "detail": "original"},
-    ]
-    return {
-        "model": "gpt-5.4",
-        "input": [{"role": "user", "content": content}],
-        "store": False,
-    }
-
-
-def run_sync(scenario: Scenario, http_client: httpx2.Client, base_url: str) -> Ran:
-    with (
-        sync_playwright() as playwright,
-        OpenAI(base_url=base_url, api_key="sk-test", http_client=http_client) as client,
-    ):
-        browser = playwright.chromium.launch(
-            executable_path=str(find_chromium().path), args=list(LAUNCH_ARGS)
-        )
-        try:
-            context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
-            route_fixture_site(context)
-            page = context.new_page()
-            page.goto(scenario.start_url)
-            driver = PlaywrightDriver(page)
-            response = ComputerToolset(driver).run(
-                client,
-                params(scenario, driver.screenshot()),  # type: ignore[arg-type]
-                approve_safety_checks=lambda call: True,
-            )
-        finally:
-            browser.close()
-    return Ran(response.output_text, driver.done)
-
-
-def run_async(scenario: Scenario, http_client: httpx2.AsyncClient, base_url: str) -> Ran:
-    async def run() -> Ran:
-        async with (
-            async_playwright() as playwright,
-            AsyncOpenAI(base_url=base_url, api_key="sk-test", http_client=http_client) as client,
-        ):
-            browser = await playwright.chromium.launch(
-                executable_path=str(find_chromium().path), args=list(LAUNCH_ARGS)
-            )
-            try:
-                context = await browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
-                await FixtureSite().install(context)
-                page = await context.new_page()
-                await page.goto(scenario.start_url)
-                driver = AsyncPlaywrightDriver(page)
-
-                async def approve(call: Any) -> bool:
-                    return True
-
-                response = await AsyncComputerToolset(driver).run(
-                    client,
-                    params(scenario, await driver.screenshot()),  # type: ignore[arg-type]
-                    approve_safety_checks=approve,
-                )
-            finally:
-                await browser.close()
-        return Ran(response.output_text, driver.done)
-
-    return asyncio.run(run())
 
 
 FLAVOURS: dict[str, tuple[Callable[..., Ran], Callable[..., Any], Callable[..., Any]]] = {
