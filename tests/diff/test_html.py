@@ -90,7 +90,11 @@ def test_the_diff_page_carries_the_reports_policy_and_no_injected_script_runs(
     )
     page = browser.run(browser.new_page(width=800, height=600))
     violations: list[str] = []
-    page.on("console", lambda m: violations.append(m.text) if "Content Security" in m.text else 0)
+
+    async def listen() -> None:  # on the browser loop's thread, as every Playwright call
+        page.on("console", lambda m: violations.extend([m.text] * ("Content Security" in m.text)))
+
+    browser.run(listen())
     try:
         for page_html in (html, folder):
             hostile = page_html.replace("</body>", injected + "</body>")
