@@ -33,15 +33,15 @@ from starlette.types import Receive, Scope, Send
 from ..cassette.format import MANIFEST_NAME
 from ..cassette.store import load_cassette
 from ..errors import CassetteNotFound, InvalidSetting
+from ..record.extend import extend, rest_directory
 from ..record.recorder import Exchange, Recorder, new_manifest
 from ..record.transport import RecordingTransport
+from ..replay.conversations import Conversations, Unrecorded
 from ..replay.cursor import ReplayCursor
 from ..replay.http import Answer, HttpReplayer, NotReplayable
 from ..replay.options import ReplayOptions
 from ..server.runner import BackgroundServer, _PromptServer, uvicorn_config
 from ..wire.envelopes import APIError, Flavour
-from .conversations import Conversations, _Unrecorded
-from .extend import extend, rest_directory
 
 logger = logging.getLogger(__name__)
 
@@ -79,9 +79,9 @@ class ProxyMode(StrEnum):
 
     ``none`` replays only (a missing cassette is an error); ``once`` records a
     missing cassette and replays an existing one; ``new`` replays what is
-    recorded and records the rest (see :mod:`.conversations`: a request with no
-    recorded counterpart goes upstream, and so does the rest of its
-    conversation), adding the new steps to the cassette when the proxy stops;
+    recorded and records the rest (see :mod:`~cua_replay.replay.conversations`:
+    a request with no recorded counterpart goes upstream, and so does the rest
+    of its conversation), adding the new steps to the cassette when the proxy stops;
     ``all`` records every time, replacing the cassette.
     """
 
@@ -196,7 +196,7 @@ class ProxyApp:
         # Off the event loop: a mismatch decodes screenshots and writes the diff PNGs.
         try:
             answer = await anyio.to_thread.run_sync(self.replayer.answer, request.method, url, body)
-        except _Unrecorded:
+        except Unrecorded:
             return await self._forward(request)  # new: no recorded counterpart
         if self.recording and answer.status == 404 and request.method != "POST":
             return await self._forward(request)  # new: an id the upstream issued
@@ -263,7 +263,7 @@ class ProxyApp:
         """Finish the recording (its ``stop`` line and manifest); idempotent.
 
         Under ``new`` the steps recorded beside the cassette then join it (see
-        :mod:`.extend`).
+        :mod:`~cua_replay.record.extend`).
         """
         with self._close_lock:
             if self.recorder is not None and not self.recorder.closed:

@@ -2,7 +2,8 @@
 
 :class:`~.recorder.Recorder` writes a cassette as the run goes (a loop
 listener, and the sink of each HTTP exchange); :mod:`.transport` tees the
-SDK's HTTP traffic into it, streamed or not.
+SDK's HTTP traffic into it, streamed or not; :mod:`.extend` adds what
+``new`` recorded to the cassette it extends.
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ step answers (every path renders that); :mod:`.http` answers an HTTP request;
 :mod:`.transport` serves that to any httpx2 client (the SDK, sync or async);
 :mod:`.session` adds the checks of actions and safety decisions for an
 in-process replay; :mod:`.recorded` is the executor that hands back the
-recorded screenshots; :mod:`.resume` continues a recording live from a step.
+recorded screenshots; :mod:`.resume` continues a recording live from a step;
+:mod:`.conversations` picks the step by the links a request carries, for
+several conversations at once (the proxy, ``new`` in the client fixtures).
 """
 
 from __future__ import annotations

@@ -1,12 +1,13 @@
-"""``--record-mode new``'s last move: the steps recorded beside a cassette join it.
+"""``new``'s last move: the steps recorded beside a cassette join it.
 
-While the proxy runs, what it records goes into ``NAME.recording`` beside the
-cassette, an ordinary crash-safe recording of its own: the cassette being
-replayed is never written to while it is read, and a proxy killed mid-run
-leaves both readable. On a clean stop the two become one cassette: the
-recorded steps, then the new ones numbered after them, written by the
-cassette writer into ``NAME.extended`` and swapped in for the old directory
-(which is kept as ``NAME.old`` until the swap is done).
+The proxy's ``--record-mode new`` and the pytest client fixtures'
+``--cua-record-mode new`` both end here. While they run, what they record
+goes into ``NAME.recording`` beside the cassette, an ordinary crash-safe
+recording of its own: the cassette being replayed is never written to while
+it is read, and a run killed midway leaves both readable. On a clean stop the
+two become one cassette: the recorded steps, then the new ones numbered after
+them, written by the cassette writer into ``NAME.extended`` and swapped in for
+the old directory (which is kept as ``NAME.old`` until the swap is done).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from ..cassette.store import CassetteWriter, load_cassette
 
 
 def rest_directory(cassette: Path) -> Path:
-    """Where ``new`` records what the cassette lacks, until the proxy stops."""
+    """Where ``new`` records what the cassette lacks, until the run ends."""
     return cassette.with_name(cassette.name + ".recording")
 
 

@@ -1,4 +1,7 @@
-"""Which recorded step answers a request, when several conversations share one proxy.
+"""Which recorded step answers a request, when several conversations share one replay.
+
+Used by the proxy and, under ``--cua-record-mode new``, by the pytest
+plugin's client fixtures; the proxy is the case that needs it most.
 
 A proxy serves whoever points a base URL at it: two agents, a test's threads,
 a chained client and a stateless one, their requests interleaved in whatever
@@ -35,8 +38,8 @@ Choosing the step for a live request
     Under ``record_rest`` a request with no recorded counterpart (no candidate
     matches, the conversation's recording ends before it, or it links to a
     response the recording never issued, i.e. one the upstream issued while
-    recording the rest) raises :class:`_Unrecorded` instead, and the proxy sends
-    it upstream and records it.
+    recording the rest) raises :class:`Unrecorded` instead, and the proxy (or
+    the client fixture) sends it upstream and records it.
 """
 
 from __future__ import annotations
@@ -46,25 +49,27 @@ from typing import Any, Final
 
 from ..cassette.format import StepRecord
 from ..errors import ReplayMismatch
-from ..replay.cursor import ReplayCursor
+from .cursor import ReplayCursor
 
 _START: Final = 0
 """The link of a request that continues no response: it starts a conversation."""
 
 
-class _Unrecorded(LookupError):
-    """The request has no recorded counterpart: under ``new`` the proxy records it.
+class Unrecorded(LookupError):
+    """The request has no recorded counterpart: under ``new`` it is sent upstream and recorded.
 
-    A signal from :meth:`Conversations.select` to the proxy, through the replay
-    core, which lets it pass; it never reaches a user.
+    A signal from :meth:`Conversations.select` to the proxy or the client
+    fixture's transport, through the replay core, which lets it pass; it never
+    reaches a user.
     """
 
 
 class Conversations:
     """Picks the recorded step for each live request (see the module docstring).
 
-    Its :meth:`select` is the ``select`` of the proxy's
-    :class:`~cua_replay.replay.http.HttpReplayer`, which calls it under its lock.
+    Its :meth:`select` is the ``select`` of the
+    :class:`~cua_replay.replay.http.HttpReplayer` (the proxy's, or the client
+    fixtures' under ``new``), which calls it under its lock.
     """
 
     def __init__(self, cursor: ReplayCursor, *, record_rest: bool = False) -> None:
@@ -87,7 +92,7 @@ class Conversations:
                 self._issued.setdefault(value, []).append(step.step)
 
     def select(self, request: dict[str, Any]) -> StepRecord:
-        """The step answering ``request``; raises ``ReplayMismatch`` or :class:`_Unrecorded`."""
+        """The step answering ``request``; raises ``ReplayMismatch`` or :class:`Unrecorded`."""
         links = self._links(request)
         with self._lock:
             if not links:
@@ -102,7 +107,7 @@ class Conversations:
                 if self.cursor.matches(number, request):
                     return self._checked(number, request)
             if self.record_rest:
-                raise _Unrecorded("no recorded step answers this request")
+                raise Unrecorded("no recorded step answers this request")
             if not order:
                 raise self._exhausted(links[-1])
             return self._checked(order[0], request)  # raises the mismatch, with the PNGs
@@ -128,7 +133,7 @@ class Conversations:
 
     def _unlinked(self, request: dict[str, Any]) -> StepRecord:
         if self.record_rest:
-            raise _Unrecorded("the request continues a response the recording never issued")
+            raise Unrecorded("the request continues a response the recording never issued")
         previous = request.get("previous_response_id")
         named = (
             f"previous_response_id '{previous}'"
