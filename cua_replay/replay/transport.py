@@ -91,11 +91,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx2
 
+from ..cassette.format import StepRecord
 from ..errors import CuaReplayError, ReplayMismatch
 from .cursor import ReplayCursor
 from .http import STEP_HEADER, Answer, HttpReplayer, NotReplayable, Served, Source, Speed
@@ -122,7 +123,10 @@ class ReplayTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
     ``source`` is a cassette directory, a loaded :class:`~cua_replay.cassette.Cassette`
     or a :class:`~.cursor.ReplayCursor` (which already holds its options; passing
     ``options`` too is an error). ``speed`` is ``"instant"`` or a time scale for
-    the recorded waits (see the module docstring).
+    the recorded waits (see the module docstring). ``select`` picks the step for
+    a create request instead of the recorded order (see
+    :class:`~.http.HttpReplayer`; the pytest client fixtures pass a
+    :class:`~.conversations.Conversations` under ``new``).
     """
 
     def __init__(
@@ -132,8 +136,9 @@ class ReplayTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
         *,
         speed: Speed = "instant",
         attempts: bool = True,
+        select: Callable[[dict[str, Any]], StepRecord] | None = None,
     ) -> None:
-        self._replay = HttpReplayer(source, options, speed=speed, attempts=attempts)
+        self._replay = HttpReplayer(source, options, speed=speed, attempts=attempts, select=select)
 
     @property
     def cursor(self) -> ReplayCursor:
