@@ -3,8 +3,9 @@
 Part of the pytest plugin (:mod:`.pytest_plugin` re-exports the fixtures, which
 is how pytest finds them); the module docstring there says how to use them.
 Each fixture asks ``cua_cassette`` for its ``httpx2`` client (which records, or
-answers from the cassette) and builds the SDK client on it from
-``cua_client_options``.
+answers from the cassette, or under ``new`` both:
+:class:`~cua_replay.record.rest.RecordRestTransport`)
+and builds the SDK client on it from ``cua_client_options``.
 """
 
 from __future__ import annotations
@@ -144,10 +145,11 @@ def _sdk_client(
 
     A replay sends nothing anywhere, so CI needs no key, endpoint or API
     version: whatever neither ``options`` nor the environment gives gets a
-    placeholder the SDK accepts.
+    placeholder the SDK accepts. Under ``new`` the rest goes to the service,
+    so the real credentials are needed as when recording.
     """
     kwargs = dict(options)
-    if cassette.replaying:
+    if cassette.offline:
         azure = "Azure" in getattr(cls, "__name__", "")
         given = set(kwargs)
         if azure and given & set(_AZURE_CREDENTIALS):

@@ -46,8 +46,13 @@ before the recording does. Close an async client in its own event loop
 (``async with cua_async_openai:``); sync ones are closed after the test.
 
 ``--cua-record-mode=none`` (default) replays only and blocks the network
-except loopback; ``once``, ``new`` and ``all`` record (see :class:`RecordMode`;
-the client fixtures take ``once`` and ``all``).
+except loopback; ``once``, ``new`` and ``all`` record (see :class:`RecordMode`).
+Under ``new`` the client fixtures do what ``cua-replay proxy --record-mode new``
+does: each conversation is answered from the cassette as far as its recording
+goes; its first request with no recorded counterpart (a new task, a step past
+where the recording ends) goes to the service, and so does the rest of that
+conversation, recorded; the new steps are added to the cassette when the test
+ends. Only ``new`` and recording let anything past loopback.
 ``--cua-match`` and ``--cua-threshold`` set the match policy. Replays are
 independent of each other, so ``pytest -n auto`` (pytest-xdist) spreads them.
 """
@@ -120,8 +125,11 @@ class RecordMode(StrEnum):
     credentials are needed and the network is blocked except loopback.
     ``once`` records a missing cassette and replays an existing one. ``new``
     replays what is recorded and records the steps beyond it (the run goes
-    live where the recording ends). ``all`` records every time, replacing the
-    cassette.
+    live where the recording ends): through the loop (:meth:`CassetteFixture.backend`)
+    the whole run is written again; through the client fixtures only what the
+    cassette lacks is recorded, per conversation, and added to it (as the
+    proxy's ``new``). A missing cassette is recorded whole. ``all`` records
+    every time, replacing the cassette.
     """
 
     NONE = "none"
@@ -185,6 +193,7 @@ class CassetteFixture:
     recorder: Recorder | None = None
     _live: list[ModelBackend] = field(default_factory=list)
     _replay: ReplayTransport | None = None
+    _resumed: bool = False
 
     def backend(
         self, live: ModelBackend | Callable[[], ModelBackend] | None = None
@@ -197,13 +206,14 @@ class CassetteFixture:
         With ``--cua-record-mode=new`` the recorded steps are replayed and the run goes live
         after them.
         """
-        if self.replaying and self.mode is not RecordMode.NEW:
+        if self.offline:
             assert self.session is not None
             return self.session.backend
         made = self._make_live(live)
         if self.mode is RecordMode.NEW and self.session is not None:
             from ..replay.resume import resume_backend
 
+            self._one_way_to_extend(loop=True)
             return resume_backend(
                 self.session.cassette, made, from_step=len(self.session.cassette) + 1
             )
@@ -224,6 +234,16 @@ class CassetteFixture:
         from ..backends import ModelBackend
 
         return live if isinstance(live, ModelBackend) else live()
+
+    @property
+    def offline(self) -> bool:
+        """Whether everything is answered from the cassette (``new`` may go upstream)."""
+        return self.replaying and self.mode is not RecordMode.NEW
+
+    @property
+    def extending(self) -> bool:
+        """``new`` over an existing cassette: recorded steps replay, the rest is recorded."""
+        return self.replaying and self.mode is RecordMode.NEW
 
     @property
     def listeners(self) -> list[Listener]:
@@ -256,8 +276,16 @@ class CassetteFixture:
 
         Recording, one :func:`~cua_replay.record.recording_client` (the SDK's
         defaults; ``kwargs`` go to it); replaying, a client answered by the
-        cassette, never the network. The async twin is :meth:`async_http_client`.
+        cassette, never the network; under ``new``, a client answered by the
+        cassette as far as it goes, each conversation recorded from its first
+        request the cassette cannot answer (see
+        :class:`~cua_replay.record.rest.RecordRestTransport`). The async twin is
+        :meth:`async_http_client`.
         """
+        if self.extending:
+            from ..record.rest import record_rest_client
+
+            return record_rest_client(self._replay_transport(), self._sink(), **kwargs)
         if self.replaying:
             from ..replay.transport import ReplayClient
 
@@ -268,6 +296,10 @@ class CassetteFixture:
 
     def async_http_client(self, **kwargs: Any) -> httpx2.AsyncClient:
         """The async twin of :meth:`http_client`, for ``AsyncOpenAI(http_client=...)``."""
+        if self.extending:
+            from ..record.rest import async_record_rest_client
+
+            return async_record_rest_client(self._replay_transport(), self._sink(), **kwargs)
         if self.replaying:
             from ..replay.transport import AsyncReplayClient
 
@@ -277,41 +309,66 @@ class CassetteFixture:
         return async_recording_client(self._sink(), **kwargs)
 
     def _sink(self) -> Callable[[Any], None]:
-        self._wire_only()
         assert self.recorder is not None
         return self.recorder.exchange
 
     def _replay_transport(self) -> ReplayTransport:
-        """One transport (one cursor) for every client of the test, sync or async."""
-        self._wire_only()
+        """One transport (one cursor) for every client of the test, sync or async.
+
+        Under ``new`` it picks each request's step as the proxy does, by the
+        conversation the request continues
+        (:class:`~cua_replay.replay.conversations.Conversations`), and hands a
+        request it has no step for back, to be sent upstream.
+        """
         if self._replay is None:
+            from ..replay.conversations import Conversations
+            from ..replay.cursor import ReplayCursor
             from ..replay.matchers import MatchPolicy
             from ..replay.options import ReplayOptions
             from ..replay.transport import ReplayTransport
 
             assert self.session is not None
             options = ReplayOptions(MatchPolicy.parse(self.match), self.threshold)
-            self._replay = ReplayTransport(self.session.cassette, options)
+            if self.extending:
+                self._one_way_to_extend(loop=False)
+                cursor = ReplayCursor(self.session.cassette, options)
+                select = Conversations(cursor, record_rest=True).select
+                self._replay = ReplayTransport(cursor, select=select)
+            else:
+                self._replay = ReplayTransport(self.session.cassette, options)
         return self._replay
 
-    def _wire_only(self) -> None:
-        if self.mode is RecordMode.NEW:
+    def _one_way_to_extend(self, *, loop: bool) -> None:
+        """``new`` extends a cassette through the loop or through clients, not both at once.
+
+        The loop re-records the whole run and replaces the cassette; the clients
+        record only what the cassette lacks and add it. One test doing both would
+        leave a cassette holding neither run whole.
+        """
+        other = self._replay is not None if loop else self._resumed
+        self._resumed = self._resumed or loop
+        if other:
             from ..errors import InvalidSetting
 
             raise InvalidSetting(
-                f"--cua-record-mode=new cannot extend {self.path} through a client fixture "
-                "(it replays and records only a loop's steps); use once, or all to re-record.",
+                f"--cua-record-mode=new cannot extend {self.path} through both the loop "
+                "(cua_cassette.backend()) and a client fixture in one test; use one of them, "
+                "or record the test with --cua-record-mode=all.",
                 setting="cua_record_mode",
             )
 
     def wire_failure(self) -> Exception | None:
-        """The first divergence of the clients' replay, or its end before the recording's."""
+        """The first divergence of the clients' replay, or its end before the recording's.
+
+        Under ``new`` a test may stop before the recording does: the cassette
+        keeps its steps, so only a divergence counts.
+        """
         replay = self._replay
         if replay is None:
             return None
         if replay.failures:
             return replay.failures[0]
-        if replay.finished:
+        if replay.finished or self.extending:
             return None
         from ..errors import ReplayMismatch
 
@@ -338,6 +395,7 @@ def cua_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteFixture]:
     from ..cassette.store import load_cassette
     from ..errors import CassetteNotFound
     from ..netguard import loopback_only
+    from ..record.extend import extend, rest_directory
     from ..record.recorder import Recorder, new_manifest
     from ..replay.matchers import MatchPolicy
     from ..replay.options import ReplayOptions
@@ -374,14 +432,14 @@ def cua_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteFixture]:
         fixture.session = ReplaySession(
             load_cassette(path), ReplayOptions(MatchPolicy.parse(str(match)), float(threshold))
         )
-    if not replaying or mode is RecordMode.NEW:
-        target = path.with_name(path.name + ".recording") if mode is RecordMode.NEW else path
+    if not fixture.offline:
+        target = rest_directory(path) if fixture.extending else path
         fixture.recorder = Recorder.open(
             target,
             new_manifest(settings=RunSettings(test=request.node.nodeid)),
             overwrite=True,
         )
-    guard = loopback_only() if fixture.replaying and mode is not RecordMode.NEW else None
+    guard = loopback_only() if fixture.offline else None
     try:
         if guard is not None:
             with guard:
@@ -391,10 +449,15 @@ def cua_cassette(request: pytest.FixtureRequest) -> Iterator[CassetteFixture]:
     finally:
         if fixture.recorder is not None:
             fixture.recorder.close()
-            if mode is RecordMode.NEW:
-                _replace(fixture.recorder.directory, path)
-    failure = getattr(fixture.session, "failure", None) or fixture.wire_failure()
-    if failure is not None and mode is not RecordMode.NEW:
+            if fixture.extending and fixture._resumed:
+                _replace(fixture.recorder.directory, path)  # the loop re-recorded the whole run
+            elif fixture.extending:
+                extend(path, fixture.recorder.directory)  # the clients recorded what it lacked
+    if fixture.extending:
+        failure = fixture.wire_failure()
+    else:
+        failure = getattr(fixture.session, "failure", None) or fixture.wire_failure()
+    if failure is not None:
         pytest.fail(str(failure), pytrace=False)
 
 

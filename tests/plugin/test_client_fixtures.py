@@ -13,6 +13,10 @@ The scenario is "model version 2" (an acknowledged ``malicious_instructions``
 check) with a 429 on its third turn, so the recorded runs carry an
 acknowledgement and a retry, and the replays must send the one and make the
 other as recorded.
+
+``--cua-record-mode new`` has a project of its own (:data:`NEW_TESTS`): the
+SDK's ``ComputerToolset``, sync and async, on a driver that needs no browser,
+first cut short by ``max_steps``, then run to the end.
 """
 
 from __future__ import annotations
@@ -23,12 +27,14 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
+from cua_replay.cassette import load_cassette
 from cua_replay.cli.main import app
-from cua_replay.server import Scenario, load_scenario
+from cua_replay.server import FakeResponsesServer, Scenario, load_scenario
 from tests.clients.checks import V2, scripted, shown, without_url_expectations
 
 pytest.importorskip("agents")
@@ -232,21 +238,149 @@ def test_a_different_screen_fails_naming_the_step_field_and_screenshots(project:
     assert "screenshots:" in done.stdout
 
 
-def test_the_client_fixtures_refuse_new_mode_in_one_line(project: Path) -> None:
-    done = pytest_run(
-        project,
-        "-k",
-        "test_replay_is_offline",
-        "--cua-record-mode=new",
-        SCENARIO=str(project / "scenario.json"),
-    )
-    assert done.returncode == 1, done.stdout
-    assert "--cua-record-mode=new cannot extend" in done.stdout
-
-
 def test_a_test_that_stops_before_the_recording_fails(project: Path) -> None:
     done = pytest_run(
         project, "-k", "test_two_questions", SCENARIO=str(project / "scenario.json"), STOP_EARLY="1"
     )
     assert done.returncode == 1, done.stdout + done.stderr
     assert "diverged at step 2 (stop): the test sent 1 of the 2 recorded requests" in done.stdout
+
+
+NEW_CONFTEST = textwrap.dedent(
+    """
+    import os
+
+    import pytest
+
+
+    @pytest.fixture
+    def cua_client_options():
+        \"\"\"With UPSTREAM set (recording), the clients go there.\"\"\"
+        if not os.environ.get("UPSTREAM"):
+            return {}
+        return {"base_url": os.environ["UPSTREAM"], "api_key": os.environ["FAKE_KEY"]}
+    """
+)
+
+NEW_TESTS = textwrap.dedent(
+    """
+    import asyncio
+    import os
+
+    import pytest
+    from openai.lib.computer import AsyncComputerToolset, ComputerToolset, ComputerUseError
+
+    from cua_replay.server import load_scenario
+    from tests.server.images import data_url, png
+
+    SCENARIO = load_scenario("form")
+    MAX_STEPS = int(os.environ.get("MAX_STEPS", "20"))
+    PARAMS = {"model": "gpt-5.4", "input": SCENARIO.task, "store": False}
+    SCREEN = {"type": "computer_screenshot", "image_url": data_url(png())}
+
+
+    class Driver:
+        def _do(self, action):
+            pass
+
+        click = double_click = drag = keypress = move = scroll = type = wait = _do
+
+        def screenshot(self):
+            return SCREEN
+
+
+    class AsyncDriver:
+        async def _do(self, action):
+            pass
+
+        click = double_click = drag = keypress = move = scroll = type = wait = _do
+
+        async def screenshot(self):
+            return SCREEN
+
+
+    def finished(run):
+        if MAX_STEPS < len(SCENARIO.turns):  # cut short: the SDK stops at max_steps
+            with pytest.raises(ComputerUseError, match="max_steps"):
+                run()
+        else:
+            assert run().output_text == SCENARIO.turns[-1].message
+
+
+    def test_toolset(cua_openai):
+        finished(lambda: ComputerToolset(Driver()).run(cua_openai, PARAMS, max_steps=MAX_STEPS))
+
+
+    def test_toolset_async(cua_async_openai):
+        async def run():
+            async with cua_async_openai as client:
+                toolset = AsyncComputerToolset(AsyncDriver())
+                return await toolset.run(client, PARAMS, max_steps=MAX_STEPS)
+
+        finished(lambda: asyncio.run(run()))
+    """
+)
+
+NEW = ["test_toolset", "test_toolset_async"]
+CUT = 2
+"""Steps the first recording keeps (of the form scenario's four)."""
+
+
+def steps_of(directory: Path) -> list[dict[str, Any]]:
+    return [step.model_dump(mode="json") for step in load_cassette(directory).steps]
+
+
+def test_new_replays_the_recorded_steps_and_records_the_rest(tmp_path: Path) -> None:
+    """Cut short, then run whole under ``new``: the recorded steps replay, the rest is added.
+
+    The first run, under ``new`` with no cassette yet, records what it does (two
+    steps). The second, the whole run, gets those two from the cassette (its
+    fake server sees only the other two) and the cassette grows to four; a
+    replay (``none``, offline) then plays all four, and ``new`` again sends
+    nothing and changes nothing.
+    """
+    (tmp_path / "conftest.py").write_text(NEW_CONFTEST)
+    (tmp_path / "test_new.py").write_text(NEW_TESTS)
+    scenario = load_scenario("form")
+    # One upstream for every run, as the service is: it accepts the recorded history
+    # (its ids, its encrypted reasoning) and never issues an id twice.
+    with FakeResponsesServer(scenario) as upstream:
+        live = {"UPSTREAM": upstream.urls.openai_base_url, "FAKE_KEY": KEY}
+        log = upstream.state.log
+
+        done = pytest_run(tmp_path, "--cua-record-mode=new", MAX_STEPS=str(CUT), **live)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert len(log) == len(NEW) * CUT
+        cut = {test: steps_of(cassette_of(tmp_path, test)) for test in NEW}
+        assert all(len(steps) == CUT for steps in cut.values())
+
+        sent = len(log)
+        done = pytest_run(tmp_path, "--cua-record-mode=new", **live)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert len(log) - sent == len(NEW) * (len(scenario.turns) - CUT)
+        for test in NEW:
+            directory = cassette_of(tmp_path, test)
+            steps = steps_of(directory)
+            assert [step["step"] for step in steps] == list(range(1, len(scenario.turns) + 1))
+            assert steps[:CUT] == cut[test], test  # the recorded steps stay as they were
+            assert [a for row in shown(directory) for a in row["actions"]] == scripted(scenario)
+            files = [p for p in directory.rglob("*") if p.is_file()]
+            assert KEY not in "".join(p.read_text(errors="replace") for p in files), test
+            assert CliRunner().invoke(app, ["verify", str(directory)]).exit_code == 0, test
+            assert not directory.with_name(f"{test}.recording").exists()
+
+        done = pytest_run(tmp_path)  # none: the whole run from the cassette, network blocked
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert f"{len(NEW)} passed" in done.stdout
+
+        before = {test: (cassette_of(tmp_path, test) / "steps.jsonl").read_bytes() for test in NEW}
+        sent = len(log)
+        done = pytest_run(tmp_path, "--cua-record-mode=new", **live)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert len(log) == sent
+        for test in NEW:
+            assert (cassette_of(tmp_path, test) / "steps.jsonl").read_bytes() == before[test]
+
+
+def cassette_of(project: Path, test: str) -> Path:
+    return project / "cassettes" / "test_new" / test
