@@ -36,7 +36,7 @@ from ..errors import CassetteNotFound, InvalidSetting
 from ..record.extend import extend, rest_directory
 from ..record.recorder import Exchange, Recorder, new_manifest
 from ..record.transport import RecordingTransport
-from ..replay.conversations import Conversations, Unrecorded
+from ..replay.conversations import Conversations, _Unrecorded
 from ..replay.cursor import ReplayCursor
 from ..replay.http import Answer, HttpReplayer, NotReplayable
 from ..replay.options import ReplayOptions
@@ -196,7 +196,7 @@ class ProxyApp:
         # Off the event loop: a mismatch decodes screenshots and writes the diff PNGs.
         try:
             answer = await anyio.to_thread.run_sync(self.replayer.answer, request.method, url, body)
-        except Unrecorded:
+        except _Unrecorded:
             return await self._forward(request)  # new: no recorded counterpart
         if self.recording and answer.status == 404 and request.method != "POST":
             return await self._forward(request)  # new: an id the upstream issued

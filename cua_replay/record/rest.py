@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx2
 
-from ..replay.conversations import Unrecorded
+from ..replay.conversations import _Unrecorded
 from ..replay.transport import ReplayTransport
 from .recorder import Exchange
 from .transport import RecordingTransport, _split
@@ -31,7 +31,7 @@ class RecordRestTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
     pieces: ``replay`` picks each request's step by the conversation it
     continues (:class:`~cua_replay.replay.conversations.Conversations` with
     ``record_rest``) and answers it as any replay does; a request it has no
-    step for (:class:`~cua_replay.replay.conversations.Unrecorded`: a new
+    step for (:class:`~cua_replay.replay.conversations._Unrecorded`: a new
     conversation, one past where its recording ends, or one continuing a
     response the upstream just made) goes through ``upstream``, a
     :class:`~.transport.RecordingTransport` into the rest's
@@ -49,7 +49,7 @@ class RecordRestTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         try:
             response = self.replay.handle_request(request)
-        except Unrecorded:
+        except _Unrecorded:
             return self.upstream.handle_request(request)
         if _not_held(request, response):
             response.close()
@@ -59,7 +59,7 @@ class RecordRestTransport(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         try:
             response = await self.replay.handle_async_request(request)
-        except Unrecorded:
+        except _Unrecorded:
             return await self.upstream.handle_async_request(request)
         if _not_held(request, response):
             await response.aclose()

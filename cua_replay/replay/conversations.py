@@ -38,7 +38,7 @@ Choosing the step for a live request
     Under ``record_rest`` a request with no recorded counterpart (no candidate
     matches, the conversation's recording ends before it, or it links to a
     response the recording never issued, i.e. one the upstream issued while
-    recording the rest) raises :class:`Unrecorded` instead, and the proxy (or
+    recording the rest) raises :class:`_Unrecorded` instead, and the proxy (or
     the client fixture) sends it upstream and records it.
 """
 
@@ -55,7 +55,7 @@ _START: Final = 0
 """The link of a request that continues no response: it starts a conversation."""
 
 
-class Unrecorded(LookupError):
+class _Unrecorded(LookupError):
     """The request has no recorded counterpart: under ``new`` it is sent upstream and recorded.
 
     A signal from :meth:`Conversations.select` to the proxy or the client
@@ -92,7 +92,7 @@ class Conversations:
                 self._issued.setdefault(value, []).append(step.step)
 
     def select(self, request: dict[str, Any]) -> StepRecord:
-        """The step answering ``request``; raises ``ReplayMismatch`` or :class:`Unrecorded`."""
+        """The step answering ``request``; raises ``ReplayMismatch`` or :class:`_Unrecorded`."""
         links = self._links(request)
         with self._lock:
             if not links:
@@ -107,7 +107,7 @@ class Conversations:
                 if self.cursor.matches(number, request):
                     return self._checked(number, request)
             if self.record_rest:
-                raise Unrecorded("no recorded step answers this request")
+                raise _Unrecorded("no recorded step answers this request")
             if not order:
                 raise self._exhausted(links[-1])
             return self._checked(order[0], request)  # raises the mismatch, with the PNGs
@@ -133,7 +133,7 @@ class Conversations:
 
     def _unlinked(self, request: dict[str, Any]) -> StepRecord:
         if self.record_rest:
-            raise Unrecorded("the request continues a response the recording never issued")
+            raise _Unrecorded("the request continues a response the recording never issued")
         previous = request.get("previous_response_id")
         named = (
             f"previous_response_id '{previous}'"
