@@ -7,13 +7,12 @@ and pairs the steps one conversation at a time, from this grouping.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from .format import StepRecord
 from .store import Cassette
 
-__all__ = ["conversations"]
+__all__ = ["continued_id", "conversations", "issued_ids"]
 
 
 def conversations(cassette: Cassette) -> list[list[StepRecord]]:
@@ -31,38 +30,43 @@ def conversations(cassette: Cassette) -> list[list[StepRecord]]:
     groups: list[list[StepRecord]] = []
     for record in cassette.steps:
         request = cassette.request(record.step)
-        group = _continued(request, owner)
+        link = continued_id(request)
+        group = owner.get(link) if link is not None else None
         if group is None:
             group = len(groups)
             groups.append([])
         groups[group].append(record)
-        response = record.response or {}
-        for key in _produced(response):
+        for key in issued_ids(record.response or {}):
             owner[key] = group
     return groups
 
 
-def _produced(response: dict[str, Any]) -> Iterator[str]:
-    """The ids a response makes that a later request can refer to."""
-    if isinstance(response.get("id"), str):
-        yield response["id"]
+def issued_ids(response: dict[str, Any]) -> list[str]:
+    """The ids a response gives the client that a later request can name: its own, each
+    output item's and each call's."""
+    found = [response.get("id")]
     for item in response.get("output") or []:
         if isinstance(item, dict):
-            for key in ("id", "call_id"):
-                if isinstance(item.get(key), str):
-                    yield item[key]
+            found += [item.get("id"), item.get("call_id")]
+    return [value for value in found if isinstance(value, str)]
 
 
-def _continued(request: dict[str, Any], owner: dict[str, int]) -> int | None:
+def continued_id(request: dict[str, Any]) -> str | None:
+    """The id by which ``request`` continues a conversation, or ``None`` if it starts one.
+
+    A chaining client names the response in ``previous_response_id``; a stateless
+    client sends the history back, ending with the output of the last call, so the
+    ``call_id`` (or ``id``) of the last input item that has one names it. The one rule
+    for grouping a cassette (here) and for choosing the recorded step that answers a
+    live request (:mod:`cua_replay.replay.conversations`).
+    """
     previous = request.get("previous_response_id")
-    if isinstance(previous, str) and previous in owner:
-        return owner[previous]
+    if isinstance(previous, str):
+        return previous
     items = request.get("input")
     for item in reversed(items if isinstance(items, list) else []):
-        if not isinstance(item, dict):
-            continue
-        for key in ("call_id", "id"):
-            value = item.get(key)
-            if isinstance(value, str) and value in owner:
-                return owner[value]
+        if isinstance(item, dict):
+            key = item.get("call_id") or item.get("id")
+            if isinstance(key, str):
+                return key
     return None

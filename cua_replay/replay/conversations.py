@@ -47,6 +47,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Final
 
+from ..cassette.conversations import continued_id, issued_ids
 from ..cassette.format import StepRecord
 from ..errors import ReplayMismatch
 from .cursor import ReplayCursor
@@ -88,7 +89,7 @@ class Conversations:
             request = cursor.cassette.request(step.step)
             for link in self._links(request) or [_START]:
                 self._next.setdefault(link, []).append(step.step)
-            for value in _issued_ids(step):
+            for value in issued_ids(step.response or {}):
                 self._issued.setdefault(value, []).append(step.step)
 
     def select(self, request: dict[str, Any]) -> StepRecord:
@@ -119,17 +120,8 @@ class Conversations:
 
     def _links(self, request: dict[str, Any]) -> list[int]:
         """The steps ``request`` may continue, ``[_START]``, or none for an id never recorded."""
-        previous = request.get("previous_response_id")
-        if isinstance(previous, str):
-            return self._issued.get(previous, [])
-        items = request.get("input")
-        for item in reversed(items if isinstance(items, list) else []):
-            if not isinstance(item, dict):
-                continue
-            key = item.get("call_id") or item.get("id")
-            if isinstance(key, str):
-                return self._issued.get(key, [])
-        return [_START]
+        link = continued_id(request)
+        return [_START] if link is None else self._issued.get(link, [])
 
     def _unlinked(self, request: dict[str, Any]) -> StepRecord:
         if self.record_rest:
@@ -158,13 +150,3 @@ class Conversations:
             "or record just the rest (--record-mode new)",
             cassette=self.cursor.cassette.directory,
         )
-
-
-def _issued_ids(step: StepRecord) -> list[str]:
-    """The ids step's response gave the client: the response's, each output item's and call's."""
-    response = step.response or {}
-    found = [response.get("id")]
-    for item in response.get("output") or []:
-        if isinstance(item, dict):
-            found += [item.get("id"), item.get("call_id")]
-    return [value for value in found if isinstance(value, str)]
