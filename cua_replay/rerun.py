@@ -10,9 +10,8 @@ browser (every action executed again) or against the recorded observations
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
@@ -20,6 +19,7 @@ from urllib.parse import urlsplit
 from .cassette.store import Cassette, load_cassette
 from .errors import InvalidCassette, InvalidSetting
 from .replay.behaviour import WatchedAsRecorded
+from .replay.hosts import ReplayPolicy, is_local
 from .replay.options import ReplayOptions
 from .replay.session import ReplayResult, ReplaySession
 from .safety import SafetyGate
@@ -124,8 +124,8 @@ def check_start_url(cassette: Cassette, *, allow_local: bool = False) -> None:
     The manifest says where the run began, and a cassette from elsewhere may say
     ``file:///etc/passwd``, ``javascript:...`` or an address on this machine or
     its network. Only ``http(s)`` pages open, and loopback, private and
-    link-local hosts only with ``allow_local`` (``--allow-local``); the
-    recording's own domain policy still applies to everything after.
+    link-local hosts only with ``allow_local`` (``--allow-local``); every
+    request after it keeps to :class:`~cua_replay.replay.hosts.ReplayPolicy`.
     """
     url = cassette.manifest.start_url
     if not url:
@@ -137,14 +137,7 @@ def check_start_url(cassette: Cassette, *, allow_local: bool = False) -> None:
             f"{where} {problem}, so the browser will not open it; replay the "
             "cassette offline with --executor recorded."
         )
-    host = urlsplit(url).hostname or ""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        local = host == "localhost" or host.endswith(".localhost")
-    else:
-        local = not address.is_global
-    if local and not allow_local:
+    if is_local(urlsplit(url).hostname or "") and not allow_local:
         raise InvalidCassette(
             f"{where} is on this machine or a private network; pass --allow-local "
             "(allow_local=True) if you trust this cassette, or replay it with --executor "
@@ -161,6 +154,8 @@ async def replay_cassette(
     listeners: Iterable[Any] = (),
     environ: Mapping[str, str] = os.environ,
     allow_local: bool = False,
+    allow_hosts: Iterable[str] = (),
+    on_blocked: Callable[[str], None] | None = None,
 ) -> ReplayResult:
     """Replay the cassette in ``directory`` and check it; raises :class:`ReplayMismatch`.
 
@@ -173,11 +168,25 @@ async def replay_cassette(
     recording's ``watched``). No credential is needed. A cassette is untrusted
     input: the browser opens only an ``http(s)`` start page, and one on this
     machine or a private network only with ``allow_local``
-    (:func:`check_start_url`).
+    (:func:`check_start_url`), and every request keeps to the hosts the
+    recording visited, the fixture hosts and ``allow_hosts`` (``HOST`` or
+    ``HOST:PORT``), within the recording's own domain policy
+    (:class:`~cua_replay.replay.hosts.ReplayPolicy`); each refused host is
+    reported once, in one line, to ``on_blocked`` (default: a logged warning).
     """
     cassette = load_cassette(directory)
+    policy = None
     if executor == "browser" and not _computer(cassette):  # a desktop run opens no page
+        from .site import FixtureSite
+
         check_start_url(cassette, allow_local=allow_local)
+        policy = ReplayPolicy.for_cassette(
+            cassette,
+            fixture_hosts=FixtureSite().hosts,
+            allow_hosts=allow_hosts,
+            allow_local=allow_local,
+            report=on_blocked,
+        )
     session = ReplaySession(cassette, options, environ=environ)
     recorded = run_options(cassette, environ=environ)
     decider: SafetyGate = WatchedAsRecorded(
@@ -190,7 +199,12 @@ async def replay_cassette(
         from .run import run_task
 
         outcome = await run_task(
-            recorded, backend=session.backend, gate=decider, listeners=watchers, environ=environ
+            recorded,
+            backend=session.backend,
+            gate=decider,
+            listeners=watchers,
+            environ=environ,
+            policy=policy,
         )
         result = outcome.result
     else:

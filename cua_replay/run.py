@@ -214,12 +214,15 @@ async def run_task(
     backend: ModelBackend | Callable[[ModelBackend], ModelBackend] | None = None,
     browser: Browser | None = None,
     read_text: Iterable[str] = (),
+    policy: DomainPolicy | None = None,
 ) -> TaskOutcome:
     """Run one task to its typed stop; ``gate`` overrides ``options.safety``.
 
     ``browser`` is a running browser to open the run's context in (a suite shares
     one, or a remote one) instead of launching Chromium; ``read_text`` names CSS
     selectors whose final text the outcome reports (a suite's success check).
+    ``policy`` replaces the domain policy ``options`` describe (a replay's, which
+    also keeps to the hosts its recording visited).
 
     ``backend`` replaces the model backend the settings describe (a cassette
     replay, say), or, given as a function, wraps it (a replay that goes live
@@ -228,7 +231,8 @@ async def run_task(
     """
     resolved = plan(options)
     gate = gate or gate_from_spec(options.safety)
-    policy = DomainPolicy(allow=options.allow_domains, block=options.block_domains)
+    if policy is None:
+        policy = DomainPolicy(allow=options.allow_domains, block=options.block_domains)
     if options.computer == "browser" and not policy.allows(resolved.start_url):
         raise InvalidSetting(
             f"The start page {resolved.start_url} is outside the domain policy ({policy!r}): "

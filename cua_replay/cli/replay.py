@@ -64,6 +64,13 @@ def replay(
             "(only for a cassette you trust)."
         ),
     ] = False,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Also let the browser reach HOST (any port) or HOST:PORT, which the recording "
+            "never visited; repeatable (only for a cassette you trust)."
+        ),
+    ] = None,
 ) -> None:
     """Replay the cassette in DIR offline: exit 0 if it matches, 1 if not, 2 if unreadable."""
     with reported():
@@ -74,6 +81,8 @@ def replay(
                     executor=executor.value,
                     options=ReplayOptions(MatchPolicy.parse(match.value), threshold, artifacts),
                     allow_local=allow_local,
+                    allow_hosts=allow_host or (),
+                    on_blocked=lambda line: typer.echo(line, err=True),
                 )
             )
         except (CassetteNotFound, InvalidCassette, InvalidSetting) as exc:
