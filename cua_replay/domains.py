@@ -112,7 +112,7 @@ def _entry(entry: object) -> str:
         raise InvalidDomainEntry(entry, "it is empty")
     if any(c.isspace() for c in entry):
         raise InvalidDomainEntry(entry, "it contains whitespace")
-    if _is_ip(entry):
+    if is_ip_address(entry):
         return _normalise(entry)
     if "://" in entry or (_SCHEME.match(entry) and not _HOST_PORT.fullmatch(entry)):
         scheme = entry.partition(":")[0]
@@ -138,7 +138,7 @@ def _host_of(url_or_host: str) -> str | None:
     """The host to check, or None when the URL names no network host."""
     value = url_or_host.strip()
     if "://" not in value and (_SCHEME.match(value) is None or _HOST_PORT.fullmatch(value)):
-        if _is_ip(value):
+        if is_ip_address(value):
             return value
         host, _, port = value.rpartition(":")
         return host if host and port.isdigit() else value
@@ -161,7 +161,7 @@ def _normalise(host: str) -> str:
     name = name.lower().rstrip(".")
     if not name:
         return ""
-    if _is_ip(name):
+    if is_ip_address(name):
         return str(ipaddress.ip_address(name.strip("[]")))
     for label in name.split("."):
         if not _LABEL.fullmatch(label):
@@ -169,7 +169,8 @@ def _normalise(host: str) -> str:
     return name
 
 
-def _is_ip(name: str) -> bool:
+def is_ip_address(name: str) -> bool:
+    """Whether ``name`` is an IPv4 or IPv6 address (brackets allowed), not a host name."""
     try:
         ipaddress.ip_address(name.strip("[]"))
     except ValueError:
@@ -181,4 +182,4 @@ def _matches(host: str, entry: str) -> bool:
     if host == entry:
         return True
     # An IP has no subdomains: "127.0.0.1" must not match the entry "0.0.1".
-    return not _is_ip(host) and host.endswith("." + entry)
+    return not is_ip_address(host) and host.endswith("." + entry)

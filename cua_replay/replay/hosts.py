@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 
 from ..cassette.store import Cassette
 from ..cassette.view import view
-from ..domains import HOST_SCHEMES, DomainPolicy
+from ..domains import HOST_SCHEMES, DomainPolicy, is_ip_address
 from ..errors import InvalidSetting
 
 if TYPE_CHECKING:
@@ -218,20 +218,12 @@ class ReplayPolicy(DomainPolicy):
 def _origin_or_host(url_or_host: str) -> Origin | None:
     """The origin of a URL, or of a bare ``host[:port]`` (port ``None`` when not given)."""
     value = url_or_host.strip()
-    if _is_ip(value):
+    if is_ip_address(value):
         return _host(value), None
     if "://" in value or not _HOST_PORT.fullmatch(value):
         return origin_of(value)
     host, _, port = value.partition(":")
     return _host(host), int(port) if port else None
-
-
-def _is_ip(name: str) -> bool:
-    try:
-        ipaddress.ip_address(name.strip("[]"))
-    except ValueError:
-        return False
-    return True
 
 
 def _host(name: str) -> str:
