@@ -120,7 +120,8 @@ def run(
         ),
     ] = None,
 ) -> None:
-    """Run TASK in Chromium with a model (or a fake one with --fake); print every step."""
+    """Run TASK in Chromium (or on an X display: --computer desktop) with a model (or a fake
+    one with --fake); print every step."""
     _show_kept_files()
     # Everything printed, the step log, one-line errors and the page text, is masked as
     # the recording is: the README promises keys are never in a log.
